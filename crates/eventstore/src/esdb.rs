@@ -1,0 +1,1 @@
+//! EventStoreDB backend (in progress).

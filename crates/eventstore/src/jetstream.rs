@@ -1,0 +1,1 @@
+//! The distributed backend on NATS JetStream (next step).

@@ -1,0 +1,116 @@
+//! The backend conformance suite: one set of cases, the same assertions, run
+//! against every backend. A backend's test file implements [`Backend`] and
+//! calls `conformance_suite!(make_backend())`.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+mod cases;
+pub use cases::*;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use minsheng_eventstore::{
+    Context, EventStore, EventSubscription, NewEvent, RecordedEvent, StoreError, StreamName,
+};
+
+/// A backend under test, holding its own data (a temp file, a nats-server).
+#[async_trait]
+pub trait Backend: Send {
+    /// The store, opened on the first call.
+    async fn store(&mut self) -> Arc<dyn EventStore>;
+    /// Closes the store, restarts what lies beneath it (reopens the file,
+    /// restarts the server process) and opens it again on the same data.
+    async fn restart(&mut self) -> Arc<dyn EventStore>;
+}
+
+/// Instantiates every case for a backend. `$make` is an async expression
+/// giving `Option<impl Backend>`; `None` skips (it must say why itself).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:expr) => {
+        conformance_suite!(@cases $make;
+            append_then_read_round_trips,
+            expected_version_rules,
+            racing_writers_win_one_version_each,
+            concurrent_writers_lose_nothing_and_duplicate_nothing,
+            a_repeated_request_id_writes_nothing_and_returns_the_first_outcome,
+            a_multi_event_append_is_seen_whole_or_not_at_all,
+            a_subscription_delivers_history_then_live_events_in_order,
+            a_subscription_resumes_from_a_checkpoint,
+            a_subscription_keeps_up_with_concurrent_writers,
+            bad_input_is_refused_and_nothing_is_written,
+            data_survives_a_restart,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some(mut backend) = $make.await else { return };
+                conformance::$case(&mut backend).await;
+            }
+        )*
+    };
+}
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub fn stream(name: &str) -> StreamName {
+    StreamName::parse(name).unwrap()
+}
+
+pub fn context(name: &str) -> Context {
+    Context::parse(name).unwrap()
+}
+
+/// A small event whose payload says which one it is.
+pub fn event(tag: &str, n: u64) -> NewEvent {
+    NewEvent::new(
+        "test.Happened",
+        1,
+        &serde_json::json!({ "tag": tag, "n": n }),
+    )
+    .unwrap()
+}
+
+pub fn events(tag: &str, range: std::ops::Range<u64>) -> Vec<NewEvent> {
+    range.map(|n| event(tag, n)).collect()
+}
+
+pub fn tag_of(e: &RecordedEvent) -> (String, u64) {
+    let v: serde_json::Value = e.payload_as().unwrap();
+    (
+        v["tag"].as_str().unwrap().to_owned(),
+        v["n"].as_u64().unwrap(),
+    )
+}
+
+pub async fn read_everything(store: &dyn EventStore, stream: &StreamName) -> Vec<RecordedEvent> {
+    match store.read_stream(stream, 1, usize::MAX).await {
+        Ok(events) => events,
+        Err(StoreError::StreamNotFound(_)) => Vec::new(),
+        Err(e) => panic!("read_stream failed: {e}"),
+    }
+}
+
+pub async fn next_event(sub: &mut EventSubscription) -> RecordedEvent {
+    match tokio::time::timeout(WAIT, sub.next()).await {
+        Ok(Some(Ok(event))) => event,
+        Ok(Some(Err(e))) => panic!("subscription failed: {e}"),
+        Ok(None) => panic!("subscription ended"),
+        Err(_) => panic!("no event within {WAIT:?}"),
+    }
+}
+
+/// Asserts that nothing more arrives within a short while.
+pub async fn assert_quiet(sub: &mut EventSubscription) {
+    if let Ok(Some(item)) = tokio::time::timeout(Duration::from_millis(300), sub.next()).await {
+        panic!(
+            "unexpected extra item: {:?}",
+            item.map(|e| (e.stream, e.version))
+        );
+    }
+}
