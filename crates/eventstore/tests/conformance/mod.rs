@@ -50,7 +50,7 @@ macro_rules! conformance_suite {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
                 let Some(mut backend) = $make.await else { return };
-                conformance::$case(&mut backend).await;
+                $crate::conformance::$case(&mut backend).await;
             }
         )*
     };

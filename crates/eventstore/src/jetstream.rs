@@ -1,1 +1,0 @@
-//! The distributed backend on NATS JetStream (next step).

@@ -1,0 +1,214 @@
+//! One append: find the stream's version, publish one message that JetStream
+//! accepts only if the subject's last message is still the one we saw
+//! (`Nats-Expected-Last-Subject-Sequence`), and keep trying through faults.
+//!
+//! The expected-sequence header speaks of stream sequences, not versions, so
+//! the backend maps a version to the sequence of the message that ends it:
+//! from its `heads` cache, else from the subject's last message, read
+//! through the leader.
+//!
+//! Every publish carries a `Nats-Msg-Id` (the request id, else the first
+//! event's id), so re-sending after a timeout or a leader election cannot
+//! write twice: JetStream answers "duplicate" with the first message's sequence.
+
+use async_nats::HeaderMap;
+use async_nats::jetstream::context::PublishErrorKind;
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::stream::{LastRawMessageErrorKind, RawMessageError};
+
+use super::retry::{Fault, passing, retrying};
+use super::{JetStreamStore, JsStream, commit, lock};
+use crate::envelope::NewEvent;
+use crate::error::StoreError;
+use crate::store::{AppendOutcome, ExpectedVersion};
+use crate::stream::{RequestId, StreamName};
+
+/// Entries in the version cache before it is cleared.
+const MAX_CACHED_HEADS: usize = 100_000;
+
+enum Attempt {
+    Done(AppendOutcome),
+    /// The subject moved since we looked: look again.
+    Moved,
+}
+
+impl JetStreamStore {
+    pub(super) async fn publish(
+        &self,
+        js_stream: &JsStream,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+        request_id: Option<&RequestId>,
+    ) -> Result<AppendOutcome, StoreError> {
+        let subject = commit::subject_for(stream);
+        let message_id = match request_id {
+            Some(id) => id.as_str().to_owned(),
+            None => events[0].event_id.to_string(),
+        };
+        let mut fresh = false;
+        loop {
+            let (version, sequence) = match self.cached_head(stream) {
+                Some(head) if !fresh => head,
+                _ => self.head_from_leader(js_stream, &subject).await?,
+            };
+            let current = (version > 0).then_some(version);
+            if !expected.admits(current) {
+                if !fresh {
+                    // The cache may be behind another writer: ask the leader before refusing.
+                    fresh = true;
+                    continue;
+                }
+                return Err(StoreError::WrongExpectedVersion {
+                    stream: stream.to_string(),
+                    expected,
+                    actual: current,
+                });
+            }
+            let body = commit::encode(version + 1, events)?;
+            let last_version = version + events.len() as u64;
+            let message = PublishMessage::build()
+                .payload(body.into())
+                .message_id(&message_id)
+                .expected_last_subject_sequence(sequence)
+                .header(
+                    commit::LAST_VERSION_HEADER,
+                    last_version.to_string().as_str(),
+                );
+            match self.send(js_stream, &subject, message).await? {
+                Attempt::Done(outcome) => {
+                    self.cache_head(stream, outcome.last_version, outcome.position.0 >> 10);
+                    return Ok(outcome);
+                }
+                Attempt::Moved => {
+                    lock(&self.heads).remove(stream.as_str());
+                    fresh = true;
+                }
+            }
+        }
+    }
+
+    /// Publishes, re-sending the same message through transient faults.
+    async fn send(
+        &self,
+        js_stream: &JsStream,
+        subject: &str,
+        message: PublishMessage,
+    ) -> Result<Attempt, StoreError> {
+        retrying(self.config.retry_for, "jetstream publish", || async {
+            let acked = match self
+                .js
+                .send_publish(subject.to_owned(), message.clone())
+                .await
+            {
+                Ok(ack) => ack.await,
+                Err(e) => Err(e),
+            };
+            let ack = match acked {
+                Ok(ack) => ack,
+                Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                    return Ok(Attempt::Moved);
+                }
+                Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                    return Err(Fault::Final(StoreError::PayloadTooLarge {
+                        field: "append",
+                        size: message_len(&message),
+                        limit: crate::limits::MAX_APPEND_BYTES,
+                    }));
+                }
+                Err(e) => return Err(passing(e)),
+            };
+            // Read what the acknowledged message holds: for a duplicate,
+            // that is the first append's outcome.
+            let stored = js_stream
+                .get_raw_message(ack.sequence)
+                .await
+                .map_err(passing)?;
+            let events = commit::decode(stored.subject.as_str(), stored.sequence, &stored.payload)
+                .map_err(Fault::Final)?;
+            match (events.first(), events.last()) {
+                (Some(first), Some(last)) => Ok(Attempt::Done(AppendOutcome {
+                    first_version: first.version,
+                    last_version: last.version,
+                    position: last.position,
+                })),
+                _ => Err(Fault::Final(StoreError::corrupt(
+                    "jetstream commit",
+                    "no events",
+                ))),
+            }
+        })
+        .await
+    }
+
+    /// `(version, sequence of the last message)` of a subject, read through
+    /// the stream leader; `(0, 0)` for a subject with no message.
+    async fn head_from_leader(
+        &self,
+        js_stream: &JsStream,
+        subject: &str,
+    ) -> Result<(u64, u64), StoreError> {
+        retrying(self.config.retry_for, "read stream version", || async {
+            match js_stream.get_last_raw_message_by_subject(subject).await {
+                Ok(message) => Ok((
+                    last_version_of(&message.headers).map_err(Fault::Final)?,
+                    message.sequence,
+                )),
+                Err(e) if is_no_message(&e) => Ok((0, 0)),
+                Err(e) => Err(passing(e)),
+            }
+        })
+        .await
+    }
+
+    fn cached_head(&self, stream: &StreamName) -> Option<(u64, u64)> {
+        lock(&self.heads).get(stream.as_str()).copied()
+    }
+
+    fn cache_head(&self, stream: &StreamName, version: u64, sequence: u64) {
+        let mut heads = lock(&self.heads);
+        if heads.len() >= MAX_CACHED_HEADS {
+            heads.clear();
+        }
+        let entry = heads
+            .entry(stream.as_str().to_owned())
+            .or_insert((version, sequence));
+        if version >= entry.0 {
+            *entry = (version, sequence);
+        }
+    }
+
+    /// Records a request id's outcome beyond the duplicate window. The append
+    /// is already durable: a failure here is logged, not returned, and a
+    /// retry inside the window is still answered by JetStream's dedupe.
+    pub(super) async fn remember_request(&self, id: &RequestId, outcome: &AppendOutcome) {
+        let saved = retrying(self.config.retry_for, "record request id", || async {
+            let record = serde_json::to_vec(outcome)
+                .map_err(|e| Fault::Final(StoreError::corrupt("request record", e)))?;
+            self.requests
+                .put(id.to_hex(), record.into())
+                .await
+                .map(drop)
+                .map_err(passing)
+        })
+        .await;
+        if let Err(e) = saved {
+            tracing::warn!(error = %e, "request id not recorded beyond the duplicate window");
+        }
+    }
+}
+
+pub(super) fn is_no_message(err: &RawMessageError) -> bool {
+    matches!(err.kind(), LastRawMessageErrorKind::NoMessageFound)
+}
+
+pub(super) fn last_version_of(headers: &HeaderMap) -> Result<u64, StoreError> {
+    headers
+        .get(commit::LAST_VERSION_HEADER)
+        .and_then(|v| v.as_str().parse().ok())
+        .ok_or_else(|| StoreError::corrupt("jetstream commit", "missing version header"))
+}
+
+fn message_len(message: &PublishMessage) -> usize {
+    format!("{message:?}").len()
+}
