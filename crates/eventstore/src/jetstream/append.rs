@@ -13,7 +13,7 @@
 
 use async_nats::HeaderMap;
 use async_nats::jetstream::context::PublishErrorKind;
-use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::message::{PublishMessage, StreamMessage};
 use async_nats::jetstream::stream::{LastRawMessageErrorKind, RawMessageError};
 
 use super::retry::{Fault, passing, retrying};
@@ -82,6 +82,12 @@ impl JetStreamStore {
                 }
                 Attempt::Moved => {
                     lock(&self.heads).remove(stream.as_str());
+                    if let Some(outcome) = self
+                        .own_commit_after(js_stream, &subject, sequence, &message_id)
+                        .await?
+                    {
+                        return Ok(outcome);
+                    }
                     fresh = true;
                 }
             }
@@ -161,6 +167,46 @@ impl JetStreamStore {
         .await
     }
 
+    /// Whether an earlier try of this very append landed: it would be the
+    /// first message on the subject after `sequence`, since JetStream took it
+    /// only while `sequence` was the subject's last. Dedupe usually answers
+    /// this, but its memory does not always survive a server restart.
+    async fn own_commit_after(
+        &self,
+        js_stream: &JsStream,
+        subject: &str,
+        sequence: u64,
+        message_id: &str,
+    ) -> Result<Option<AppendOutcome>, StoreError> {
+        let next = retrying(
+            self.config.retry_for,
+            "read back jetstream commit",
+            || async {
+                match js_stream
+                    .raw_message_builder()
+                    .sequence(sequence + 1)
+                    .next_by_subject(subject.to_owned())
+                    .send()
+                    .await
+                {
+                    Ok(message) => Ok(Some(message)),
+                    Err(e) if is_no_message(&e) => Ok(None),
+                    Err(e) => Err(passing(e)),
+                }
+            },
+        )
+        .await?;
+        let Some(message) = next else { return Ok(None) };
+        let ours = message
+            .headers
+            .get(async_nats::header::NATS_MESSAGE_ID)
+            .is_some_and(|id| id.as_str() == message_id);
+        if !ours {
+            return Ok(None);
+        }
+        outcome_of(&message).map(Some)
+    }
+
     fn cached_head(&self, stream: &StreamName) -> Option<(u64, u64)> {
         lock(&self.heads).get(stream.as_str()).copied()
     }
@@ -195,6 +241,19 @@ impl JetStreamStore {
         if let Err(e) = saved {
             tracing::warn!(error = %e, "request id not recorded beyond the duplicate window");
         }
+    }
+}
+
+/// What the append stored in `message` wrote.
+fn outcome_of(message: &StreamMessage) -> Result<AppendOutcome, StoreError> {
+    let events = commit::decode(message.subject.as_str(), message.sequence, &message.payload)?;
+    match (events.first(), events.last()) {
+        (Some(first), Some(last)) => Ok(AppendOutcome {
+            first_version: first.version,
+            last_version: last.version,
+            position: last.position,
+        }),
+        _ => Err(StoreError::corrupt("jetstream commit", "no events")),
     }
 }
 
