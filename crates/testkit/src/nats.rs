@@ -11,6 +11,20 @@ use crate::ports::free_port;
 /// How long a node may take to report healthy (a cluster elects a JetStream
 /// meta leader first).
 const READY_WITHIN: Duration = Duration::from_secs(30);
+/// Start-ups tried, each on fresh ports: a port found free can be taken by
+/// another process before the server binds it.
+const START_ATTEMPTS: usize = 3;
+
+fn with_fresh_ports<T>(mut start: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    let mut last_error = None;
+    for _ in 0..START_ATTEMPTS {
+        match start() {
+            Ok(started) => return Ok(started),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::other("nats-server did not start")))
+}
 
 /// The `nats-server` binary tests use; see the crate docs for the order of search.
 pub fn nats_server_binary() -> io::Result<PathBuf> {
@@ -72,6 +86,10 @@ pub struct NatsServer {
 impl NatsServer {
     /// Starts a single node and waits until JetStream is ready.
     pub fn start() -> io::Result<NatsServer> {
+        with_fresh_ports(NatsServer::start_once)
+    }
+
+    fn start_once() -> io::Result<NatsServer> {
         let temp = tempfile::Builder::new()
             .prefix("minsheng-nats-")
             .tempdir()?;
@@ -142,10 +160,11 @@ impl NatsServer {
             if let Some(child) = self.child.as_mut()
                 && let Some(status) = child.try_wait()?
             {
+                self.child = None;
                 return Err(io::Error::other(format!(
-                    "nats-server {} exited with {status}; see {}",
+                    "nats-server {} exited with {status}: {}",
                     self.name,
-                    self.dir.display()
+                    self.log_tail()
                 )));
             }
             if http_status(self.http_port, "/healthz") == Some(200) {
@@ -162,6 +181,14 @@ impl NatsServer {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The last lines the server logged, for error messages.
+    fn log_tail(&self) -> String {
+        let log =
+            fs::read_to_string(self.dir.join(format!("{}.log", self.name))).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(5)..].join(" | ")
     }
 
     /// `nats://127.0.0.1:<port>`.
@@ -223,6 +250,10 @@ pub struct NatsCluster {
 impl NatsCluster {
     /// Starts a 3-node cluster and waits until every node is healthy.
     pub fn start() -> io::Result<NatsCluster> {
+        with_fresh_ports(NatsCluster::start_once)
+    }
+
+    fn start_once() -> io::Result<NatsCluster> {
         let temp = tempfile::Builder::new()
             .prefix("minsheng-nats-cluster-")
             .tempdir()?;

@@ -165,6 +165,30 @@ impl JetStreamStore {
             .map_err(|e| StoreError::unavailable("jetstream stream", e))
     }
 
+    /// A key's value, read through the bucket's stream leader. (The client's
+    /// own `get` is a direct get, which a lagging replica may answer with
+    /// the value before the last `put`.) We never delete keys.
+    async fn read_entry(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<bytes::Bytes>, StoreError> {
+        let stream = self
+            .js
+            .get_stream_no_info(format!("KV_{bucket}"))
+            .await
+            .map_err(|e| StoreError::unavailable("jetstream bucket", e))?;
+        let subject = format!("$KV.{bucket}.{key}");
+        retrying(self.config.retry_for, "read jetstream bucket", || async {
+            match stream.get_last_raw_message_by_subject(&subject).await {
+                Ok(message) => Ok(Some(message.payload)),
+                Err(e) if append::is_no_message(&e) => Ok(None),
+                Err(e) => Err(passing(e)),
+            }
+        })
+        .await
+    }
+
     /// Events of a context from message `from_sequence` up to the stream's
     /// last message at the time of the call, at most `limit`.
     async fn read_log(
@@ -387,10 +411,7 @@ impl EventStore for JetStreamStore {
 
     async fn load_checkpoint(&self, name: &str) -> Result<Option<Position>, StoreError> {
         check_checkpoint_name(name)?;
-        let entry = retrying(self.config.retry_for, "read checkpoint", || async {
-            self.checkpoints.get(name).await.map_err(passing)
-        })
-        .await?;
+        let entry = self.read_entry(CHECKPOINTS_BUCKET, name).await?;
         entry
             .map(|bytes| {
                 std::str::from_utf8(&bytes)
