@@ -208,6 +208,11 @@ fn spawn_writers(
         .collect()
 }
 
+/// A copy of the acknowledgements so far (the lock is not held across awaits).
+fn snapshot(acks: &Mutex<Acks>) -> Acks {
+    acks.lock().unwrap().clone()
+}
+
 async fn wait_for_acks(acks: &Mutex<Acks>, at_least: u64) {
     let started = Instant::now();
     while acks.lock().unwrap().values().sum::<u64>() < at_least * PER_COMMIT {
@@ -238,7 +243,7 @@ async fn jetstream_acknowledged_appends_survive_killing_the_server() {
 
     wait_for_acks(&acks, 200).await;
     server.kill(); // SIGKILL, mid-stream
-    let acked_before_kill = acks.lock().unwrap().clone();
+    let acked_before_kill = snapshot(&acks);
     tokio::time::sleep(Duration::from_millis(500)).await;
     server.start_again().unwrap();
     server.wait_ready().unwrap();
@@ -251,7 +256,7 @@ async fn jetstream_acknowledged_appends_survive_killing_the_server() {
         .unwrap();
     assert_acknowledged_appends_survived(&reopened, &acked_before_kill).await;
     let total =
-        assert_acknowledged_appends_survived(&reopened, &acks.lock().unwrap().clone()).await;
+        assert_acknowledged_appends_survived(&reopened, &snapshot(&acks)).await;
     assert_eq!(
         total,
         WRITERS * 150 * PER_COMMIT,
@@ -275,11 +280,11 @@ async fn jetstream_acknowledged_appends_survive_killing_the_stream_leader() {
         .stream_leader("MS_EV_CRASH")
         .expect("the stream has a leader");
     cluster.node_mut(leader).kill(); // SIGKILL the leader, mid-stream
-    let acked_before_kill = acks.lock().unwrap().clone();
+    let acked_before_kill = snapshot(&acks);
     for w in writers {
         w.await.unwrap(); // through the election, on the two nodes left
     }
-    let total = assert_acknowledged_appends_survived(&*store, &acks.lock().unwrap().clone()).await;
+    let total = assert_acknowledged_appends_survived(&*store, &snapshot(&acks)).await;
     assert_eq!(total, WRITERS * 120 * PER_COMMIT);
 
     cluster.node_mut(leader).start_again().unwrap();
@@ -288,5 +293,5 @@ async fn jetstream_acknowledged_appends_survive_killing_the_stream_leader() {
         .await
         .unwrap();
     assert_acknowledged_appends_survived(&reopened, &acked_before_kill).await;
-    assert_acknowledged_appends_survived(&reopened, &acks.lock().unwrap().clone()).await;
+    assert_acknowledged_appends_survived(&reopened, &snapshot(&acks)).await;
 }
