@@ -114,6 +114,8 @@ fn sqlite(c: &mut Criterion) {
             let mut n = 0usize;
             group.bench_function(BenchmarkId::new("raw_rusqlite", &id), |b| {
                 b.iter_custom(|iters| {
+                    let rows: Vec<NewEvent> = (0..iters as usize).flat_map(|i| commit(events, n + i)).collect();
+                    let mut rows = rows.into_iter();
                     let start = Instant::now();
                     let mut left = iters as usize;
                     while left > 0 {
@@ -124,7 +126,7 @@ fn sqlite(c: &mut Criterion) {
                                 .prepare_cached("INSERT INTO events (stream, context, version, event_id, event_type, schema_version, occurred_at, recorded_at, payload) VALUES (?1, 'bench', ?2, ?3, 'bench.Happened', 1, 0, 0, ?4)")
                                 .unwrap();
                             for _ in 0..batch {
-                                for e in commit(events, n) {
+                                for e in rows.by_ref().take(events) {
                                     n += 1;
                                     insert.execute(rusqlite::params![format!("bench.bike.{}", n % 64), n as i64, e.event_id.as_bytes().as_slice(), e.payload.get()]).unwrap();
                                 }
@@ -197,32 +199,26 @@ fn jetstream(c: &mut Criterion) {
                     ))
                 })
             });
-            // The same bytes the store would publish: one body per commit.
+            // The same bytes the store would publish: one body per commit;
+            // bare, then with the optimistic-concurrency header the store needs.
             let body = bytes::Bytes::from(serde_json::to_vec(&commit(events, 0)).unwrap());
-            group.bench_function(BenchmarkId::new("raw_publish", &id), |b| {
-                b.iter_custom(|iters| {
-                    rt.block_on(async {
-                        let start = Instant::now();
-                        let mut in_flight = std::collections::VecDeque::with_capacity(writers);
-                        for n in 0..iters {
-                            if in_flight.len() == writers {
-                                let ack: async_nats::jetstream::context::PublishAckFuture =
-                                    in_flight.pop_front().unwrap();
-                                ack.await.unwrap();
-                            }
-                            in_flight.push_back(
-                                raw.publish(format!("raw.{}", n % 64), body.clone())
-                                    .await
-                                    .unwrap(),
-                            );
-                        }
-                        for ack in in_flight {
-                            ack.await.unwrap();
-                        }
-                        start.elapsed()
+            for (name, expect_sequence) in
+                [("raw_publish", false), ("raw_publish_expected_seq", true)]
+            {
+                round += 1;
+                group.bench_function(BenchmarkId::new(name, &id), |b| {
+                    b.iter_custom(|iters| {
+                        rt.block_on(raw_publishes(
+                            &raw,
+                            &body,
+                            writers,
+                            iters,
+                            expect_sequence,
+                            round,
+                        ))
                     })
-                })
-            });
+                });
+            }
         }
     }
     group.finish();
@@ -258,6 +254,49 @@ fn jetstream(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// `iters` publishes over 64 subjects with `in_flight` unacknowledged at a
+/// time. With at most 64 in flight each subject has at most one, so its last
+/// sequence is known when `expect_sequence` asks for it.
+async fn raw_publishes(
+    js: &async_nats::jetstream::Context,
+    body: &bytes::Bytes,
+    in_flight: usize,
+    iters: u64,
+    expect_sequence: bool,
+    round: u64,
+) -> Duration {
+    use async_nats::jetstream::context::PublishAckFuture;
+    use async_nats::jetstream::message::PublishMessage;
+    // Fresh subjects for every call, so that they start with no message.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut last = [0u64; 64];
+    let mut pending: std::collections::VecDeque<(usize, PublishAckFuture)> =
+        std::collections::VecDeque::with_capacity(in_flight);
+    let start = Instant::now();
+    for n in 0..iters {
+        if pending.len() == in_flight {
+            let (subject, ack) = pending.pop_front().unwrap();
+            last[subject] = ack.await.unwrap().sequence;
+        }
+        let subject = (n % 64) as usize;
+        let mut message = PublishMessage::build().payload(body.clone());
+        if expect_sequence {
+            message = message.expected_last_subject_sequence(last[subject]);
+        }
+        pending.push_back((
+            subject,
+            js.send_publish(format!("raw.r{round}c{call}.{subject}"), message)
+                .await
+                .unwrap(),
+        ));
+    }
+    for (_, ack) in pending {
+        ack.await.unwrap();
+    }
+    start.elapsed()
 }
 
 /// Writes `events` events to the `replay` context in commits of 10 from 64 writers.

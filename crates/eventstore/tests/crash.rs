@@ -255,8 +255,7 @@ async fn jetstream_acknowledged_appends_survive_killing_the_server() {
         .await
         .unwrap();
     assert_acknowledged_appends_survived(&reopened, &acked_before_kill).await;
-    let total =
-        assert_acknowledged_appends_survived(&reopened, &snapshot(&acks)).await;
+    let total = assert_acknowledged_appends_survived(&reopened, &snapshot(&acks)).await;
     assert_eq!(
         total,
         WRITERS * 150 * PER_COMMIT,

@@ -7,9 +7,16 @@
 //! from its `heads` cache, else from the subject's last message, read
 //! through the leader.
 //!
-//! Every publish carries a `Nats-Msg-Id` (the request id, else the first
-//! event's id), so re-sending after a timeout or a leader election cannot
-//! write twice: JetStream answers "duplicate" with the first message's sequence.
+//! A re-send after a timeout or a leader election cannot write twice: every
+//! commit carries its own id (`Ms-Commit-Id`: the request id, else the first
+//! event's id), and a re-send of a commit that did land meets a sequence
+//! conflict, after which the first message past the expected sequence is
+//! read: if it carries this commit's id, that is the outcome. Appends with a
+//! request id also carry `Nats-Msg-Id`, so JetStream itself drops a repeat
+//! within its duplicate window, whatever stream it was aimed at. (Sending it
+//! on every append would cost the server about a fifth of its throughput,
+//! measured in docs/performance.md, for nothing the sequence check does not
+//! already give.)
 
 use async_nats::HeaderMap;
 use async_nats::jetstream::context::PublishErrorKind;
@@ -27,7 +34,10 @@ use crate::stream::{RequestId, StreamName};
 const MAX_CACHED_HEADS: usize = 100_000;
 
 enum Attempt {
-    Done(AppendOutcome),
+    /// JetStream stored the message at this sequence now.
+    Stored(u64),
+    /// JetStream had stored this message before, at this sequence.
+    Duplicate(u64),
     /// The subject moved since we looked: look again.
     Moved,
 }
@@ -42,7 +52,7 @@ impl JetStreamStore {
         request_id: Option<&RequestId>,
     ) -> Result<AppendOutcome, StoreError> {
         let subject = commit::subject_for(stream);
-        let message_id = match request_id {
+        let commit_id = match request_id {
             Some(id) => id.as_str().to_owned(),
             None => events[0].event_id.to_string(),
         };
@@ -66,40 +76,72 @@ impl JetStreamStore {
                 });
             }
             let body = commit::encode(version + 1, events)?;
+            let size = body.len();
             let last_version = version + events.len() as u64;
-            let message = PublishMessage::build()
+            let mut message = PublishMessage::build()
                 .payload(body.into())
-                .message_id(&message_id)
+                .header(commit::COMMIT_ID_HEADER, commit_id.as_str())
                 .expected_last_subject_sequence(sequence)
                 .header(
                     commit::LAST_VERSION_HEADER,
                     last_version.to_string().as_str(),
                 );
-            match self.send(js_stream, &subject, message).await? {
-                Attempt::Done(outcome) => {
-                    self.cache_head(stream, outcome.last_version, outcome.position.0 >> 10);
-                    return Ok(outcome);
-                }
+            if request_id.is_some() {
+                message = message.message_id(&commit_id);
+            }
+            let outcome = match self.send(&subject, message, size).await? {
+                Attempt::Stored(sequence) => AppendOutcome {
+                    first_version: version + 1,
+                    last_version,
+                    position: commit::position(sequence, events.len() - 1),
+                },
+                // A duplicate names the first message: answer with what it wrote.
+                Attempt::Duplicate(sequence) => self.outcome_at(js_stream, sequence).await?,
                 Attempt::Moved => {
                     lock(&self.heads).remove(stream.as_str());
                     if let Some(outcome) = self
-                        .own_commit_after(js_stream, &subject, sequence, &message_id)
+                        .own_commit_after(js_stream, &subject, sequence, &commit_id)
                         .await?
                     {
                         return Ok(outcome);
                     }
                     fresh = true;
+                    continue;
                 }
-            }
+            };
+            self.cache_head(
+                stream,
+                outcome.last_version,
+                commit::sequence_of(outcome.position),
+            );
+            return Ok(outcome);
         }
     }
 
-    /// Publishes, re-sending the same message through transient faults.
-    async fn send(
+    /// What the append stored at `sequence` wrote.
+    async fn outcome_at(
         &self,
         js_stream: &JsStream,
+        sequence: u64,
+    ) -> Result<AppendOutcome, StoreError> {
+        retrying(
+            self.config.retry_for,
+            "read back jetstream commit",
+            || async {
+                let stored = js_stream.get_raw_message(sequence).await.map_err(passing)?;
+                outcome_of(&stored).map_err(Fault::Final)
+            },
+        )
+        .await
+    }
+
+    /// Publishes, re-sending the same message through transient faults.
+    /// `size` is the body's length, for the error if the server finds it too large.
+    async fn send(
+        &self,
         subject: &str,
         message: PublishMessage,
+        size: usize,
     ) -> Result<Attempt, StoreError> {
         retrying(self.config.retry_for, "jetstream publish", || async {
             let acked = match self
@@ -110,38 +152,18 @@ impl JetStreamStore {
                 Ok(ack) => ack.await,
                 Err(e) => Err(e),
             };
-            let ack = match acked {
-                Ok(ack) => ack,
-                Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
-                    return Ok(Attempt::Moved);
-                }
+            match acked {
+                Ok(ack) if ack.duplicate => Ok(Attempt::Duplicate(ack.sequence)),
+                Ok(ack) => Ok(Attempt::Stored(ack.sequence)),
+                Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => Ok(Attempt::Moved),
                 Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
-                    return Err(Fault::Final(StoreError::PayloadTooLarge {
+                    Err(Fault::Final(StoreError::PayloadTooLarge {
                         field: "append",
-                        size: message_len(&message),
+                        size,
                         limit: crate::limits::MAX_APPEND_BYTES,
-                    }));
+                    }))
                 }
-                Err(e) => return Err(passing(e)),
-            };
-            // Read what the acknowledged message holds: for a duplicate,
-            // that is the first append's outcome.
-            let stored = js_stream
-                .get_raw_message(ack.sequence)
-                .await
-                .map_err(passing)?;
-            let events = commit::decode(stored.subject.as_str(), stored.sequence, &stored.payload)
-                .map_err(Fault::Final)?;
-            match (events.first(), events.last()) {
-                (Some(first), Some(last)) => Ok(Attempt::Done(AppendOutcome {
-                    first_version: first.version,
-                    last_version: last.version,
-                    position: last.position,
-                })),
-                _ => Err(Fault::Final(StoreError::corrupt(
-                    "jetstream commit",
-                    "no events",
-                ))),
+                Err(e) => Err(passing(e)),
             }
         })
         .await
@@ -169,14 +191,14 @@ impl JetStreamStore {
 
     /// Whether an earlier try of this very append landed: it would be the
     /// first message on the subject after `sequence`, since JetStream took it
-    /// only while `sequence` was the subject's last. Dedupe usually answers
-    /// this, but its memory does not always survive a server restart.
+    /// only while `sequence` was the subject's last. (JetStream's own dedupe,
+    /// where used, does not always remember across a server restart.)
     async fn own_commit_after(
         &self,
         js_stream: &JsStream,
         subject: &str,
         sequence: u64,
-        message_id: &str,
+        commit_id: &str,
     ) -> Result<Option<AppendOutcome>, StoreError> {
         let next = retrying(
             self.config.retry_for,
@@ -199,8 +221,8 @@ impl JetStreamStore {
         let Some(message) = next else { return Ok(None) };
         let ours = message
             .headers
-            .get(async_nats::header::NATS_MESSAGE_ID)
-            .is_some_and(|id| id.as_str() == message_id);
+            .get(commit::COMMIT_ID_HEADER)
+            .is_some_and(|id| id.as_str() == commit_id);
         if !ours {
             return Ok(None);
         }
@@ -266,8 +288,4 @@ pub(super) fn last_version_of(headers: &HeaderMap) -> Result<u64, StoreError> {
         .get(commit::LAST_VERSION_HEADER)
         .and_then(|v| v.as_str().parse().ok())
         .ok_or_else(|| StoreError::corrupt("jetstream commit", "missing version header"))
-}
-
-fn message_len(message: &PublishMessage) -> usize {
-    format!("{message:?}").len()
 }

@@ -4,7 +4,8 @@
 //! - Each aggregate instance has one subject, `ms.ev.<stream name>`.
 //! - One append is one message (a [`CommitBody`]), so it is atomic on any
 //!   server version. Its `Ms-Last-Version` header lets the backend learn a
-//!   stream's version without parsing the body.
+//!   stream's version without parsing the body; `Ms-Commit-Id` names the
+//!   append (see `append`).
 //! - A [`Position`] packs the message's stream sequence and the event's index
 //!   in it: `sequence << 10 | index`. Sequences start at 1, so every position
 //!   is above [`Position::START`].
@@ -21,6 +22,8 @@ use crate::store::Position;
 use crate::stream::{Context, StreamName};
 
 pub(crate) const LAST_VERSION_HEADER: &str = "Ms-Last-Version";
+/// The append's own id, to recognise a re-sent append that had landed.
+pub(crate) const COMMIT_ID_HEADER: &str = "Ms-Commit-Id";
 const SUBJECT_PREFIX: &str = "ms.ev.";
 const INDEX_BITS: u32 = 10;
 const _: () = assert!(MAX_EVENTS_PER_APPEND <= 1 << INDEX_BITS);
@@ -42,6 +45,11 @@ pub(crate) fn subject_for(stream: &StreamName) -> String {
 
 pub(crate) fn position(sequence: u64, index: usize) -> Position {
     Position(sequence << INDEX_BITS | index as u64)
+}
+
+/// The sequence of the message that holds the event at `position`.
+pub(crate) fn sequence_of(position: Position) -> u64 {
+    position.0 >> INDEX_BITS
 }
 
 /// The message sequence to start reading at for events after `after`, and
