@@ -78,13 +78,34 @@ async fn run_writers(
     start.elapsed()
 }
 
-fn configure(c: &mut Criterion) -> &mut Criterion {
-    c
+/// Times the store with `writers` writers appending `events` events at a time.
+fn measure_store(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    rt: &Runtime,
+    id: &str,
+    store: &Arc<dyn EventStore>,
+    writers: usize,
+    events: usize,
+) {
+    group.bench_function(BenchmarkId::new("store", id), |b| {
+        b.iter_custom(|iters| {
+            // Fresh streams for every call, so that each starts at version 0.
+            static ROUNDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let round = ROUNDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            rt.block_on(run_writers(
+                Arc::clone(store),
+                writers,
+                iters,
+                events,
+                round,
+            ))
+        })
+    });
 }
 
 fn sqlite(c: &mut Criterion) {
     let rt = Runtime::new().unwrap();
-    let mut group = configure(c).benchmark_group("sqlite_append");
+    let mut group = c.benchmark_group("sqlite_append");
     group
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
@@ -96,19 +117,7 @@ fn sqlite(c: &mut Criterion) {
             let dir = tempfile::tempdir().unwrap();
             let store: Arc<dyn EventStore> =
                 Arc::new(SqliteStore::open(dir.path().join("bench.db")).unwrap());
-            let mut round = 0;
-            group.bench_function(BenchmarkId::new("store", &id), |b| {
-                b.iter_custom(|iters| {
-                    round += 1;
-                    rt.block_on(run_writers(
-                        Arc::clone(&store),
-                        writers,
-                        iters,
-                        events,
-                        round,
-                    ))
-                })
-            });
+            measure_store(&mut group, &rt, &id, &store, writers, events);
             let raw_dir = tempfile::tempdir().unwrap();
             let mut raw = raw_sqlite(&raw_dir.path().join("raw.db"));
             let mut n = 0usize;
@@ -177,45 +186,25 @@ fn jetstream(c: &mut Criterion) {
         .unwrap();
         js
     });
-    let mut group = configure(c).benchmark_group("jetstream_append");
+    let mut group = c.benchmark_group("jetstream_append");
     group
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    let mut round = 0;
     for writers in WRITERS {
         for events in EVENTS_PER_COMMIT {
             group.throughput(Throughput::Elements(events as u64));
             let id = format!("{writers}w_{events}e");
-            group.bench_function(BenchmarkId::new("store", &id), |b| {
-                b.iter_custom(|iters| {
-                    round += 1;
-                    rt.block_on(run_writers(
-                        Arc::clone(&store),
-                        writers,
-                        iters,
-                        events,
-                        round,
-                    ))
-                })
-            });
+            measure_store(&mut group, &rt, &id, &store, writers, events);
             // The same bytes the store would publish: one body per commit;
             // bare, then with the optimistic-concurrency header the store needs.
             let body = bytes::Bytes::from(serde_json::to_vec(&commit(events, 0)).unwrap());
             for (name, expect_sequence) in
                 [("raw_publish", false), ("raw_publish_expected_seq", true)]
             {
-                round += 1;
                 group.bench_function(BenchmarkId::new(name, &id), |b| {
                     b.iter_custom(|iters| {
-                        rt.block_on(raw_publishes(
-                            &raw,
-                            &body,
-                            writers,
-                            iters,
-                            expect_sequence,
-                            round,
-                        ))
+                        rt.block_on(raw_publishes(&raw, &body, writers, iters, expect_sequence))
                     })
                 });
             }
@@ -223,7 +212,7 @@ fn jetstream(c: &mut Criterion) {
     }
     group.finish();
 
-    let mut group = configure(c).benchmark_group("replay_read_all");
+    let mut group = c.benchmark_group("replay_read_all");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(4));
@@ -265,7 +254,6 @@ async fn raw_publishes(
     in_flight: usize,
     iters: u64,
     expect_sequence: bool,
-    round: u64,
 ) -> Duration {
     use async_nats::jetstream::context::PublishAckFuture;
     use async_nats::jetstream::message::PublishMessage;
@@ -288,7 +276,7 @@ async fn raw_publishes(
         }
         pending.push_back((
             subject,
-            js.send_publish(format!("raw.r{round}c{call}.{subject}"), message)
+            js.send_publish(format!("raw.c{call}.{subject}"), message)
                 .await
                 .unwrap(),
         ));

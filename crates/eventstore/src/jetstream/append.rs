@@ -200,24 +200,9 @@ impl JetStreamStore {
         sequence: u64,
         commit_id: &str,
     ) -> Result<Option<AppendOutcome>, StoreError> {
-        let next = retrying(
-            self.config.retry_for,
-            "read back jetstream commit",
-            || async {
-                match js_stream
-                    .raw_message_builder()
-                    .sequence(sequence + 1)
-                    .next_by_subject(subject.to_owned())
-                    .send()
-                    .await
-                {
-                    Ok(message) => Ok(Some(message)),
-                    Err(e) if is_no_message(&e) => Ok(None),
-                    Err(e) => Err(passing(e)),
-                }
-            },
-        )
-        .await?;
+        let next = self
+            .next_on_subject(js_stream, subject, sequence + 1)
+            .await?;
         let Some(message) = next else { return Ok(None) };
         let ours = message
             .headers

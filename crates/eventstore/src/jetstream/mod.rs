@@ -17,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use async_nats::jetstream::message::StreamMessage;
 use async_nats::jetstream::{self, consumer, kv, stream};
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -189,6 +190,30 @@ impl JetStreamStore {
         .await
     }
 
+    /// The first message on `subject` at or after `from_sequence`, read
+    /// through the stream leader.
+    async fn next_on_subject(
+        &self,
+        js_stream: &JsStream,
+        subject: &str,
+        from_sequence: u64,
+    ) -> Result<Option<StreamMessage>, StoreError> {
+        retrying(self.config.retry_for, "read jetstream stream", || async {
+            match js_stream
+                .raw_message_builder()
+                .sequence(from_sequence)
+                .next_by_subject(subject.to_owned())
+                .send()
+                .await
+            {
+                Ok(message) => Ok(Some(message)),
+                Err(e) if append::is_no_message(&e) => Ok(None),
+                Err(e) => Err(passing(e)),
+            }
+        })
+        .await
+    }
+
     /// Events of a context from message `from_sequence` up to the stream's
     /// last message at the time of the call, at most `limit`.
     async fn read_log(
@@ -317,20 +342,9 @@ impl EventStore for JetStreamStore {
         let mut events = Vec::new();
         let mut next_sequence = 1;
         loop {
-            let next = retrying(self.config.retry_for, "read jetstream stream", || async {
-                match js_stream
-                    .raw_message_builder()
-                    .sequence(next_sequence)
-                    .next_by_subject(subject.clone())
-                    .send()
-                    .await
-                {
-                    Ok(message) => Ok(Some(message)),
-                    Err(e) if append::is_no_message(&e) => Ok(None),
-                    Err(e) => Err(passing(e)),
-                }
-            })
-            .await?;
+            let next = self
+                .next_on_subject(&js_stream, &subject, next_sequence)
+                .await?;
             let Some(message) = next else { break };
             next_sequence = message.sequence + 1;
             let last_version = append::last_version_of(&message.headers)?;
