@@ -186,7 +186,11 @@ impl EventStore for SqliteStore {
                 .map_err(db_err)?;
             let rows = stmt
                 .query_map(
-                    params![stream.as_str(), from_version as i64, clamp(limit)],
+                    params![
+                        stream.as_str(),
+                        saturating_i64(from_version),
+                        saturating_i64(limit as u64)
+                    ],
                     schema::event_from_row,
                 )
                 .map_err(db_err)?;
@@ -221,7 +225,11 @@ impl EventStore for SqliteStore {
                 .map_err(db_err)?;
             let rows = stmt
                 .query_map(
-                    params![context.as_str(), after.0 as i64, clamp(limit)],
+                    params![
+                        context.as_str(),
+                        saturating_i64(after.0),
+                        saturating_i64(limit as u64)
+                    ],
                     schema::event_from_row,
                 )
                 .map_err(db_err)?;
@@ -303,8 +311,9 @@ impl EventStore for SqliteStore {
     }
 }
 
-fn clamp(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
+/// SQLite integers are signed: a bound past `i64::MAX` means "past everything".
+fn saturating_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 fn receiver_stream(mut rx: mpsc::Receiver<Result<RecordedEvent, StoreError>>) -> EventSubscription {

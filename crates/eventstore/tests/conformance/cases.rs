@@ -53,6 +53,20 @@ pub async fn append_then_read_round_trips(backend: &mut impl Backend) {
     assert_eq!(tail.len(), 1);
     assert_eq!(tail[0].version, 2);
     assert!(store.read_stream(&s, 4, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .read_stream(&s, u64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .read_all(&context("test"), Position(u64::MAX), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(matches!(
         store.read_stream(&stream("test.bike.none"), 1, 10).await,
         Err(StoreError::StreamNotFound(_))
