@@ -1,0 +1,23 @@
+//! # minsheng-runtime: what every service target shares
+//!
+//! A service crate supplies its domain and its handlers; the runtime does the
+//! rest the same way for all of them. Built so far (issue 3 is in progress):
+//!
+//! - [`auth`]: JWT bearer tokens (`sub`, `roles`, `exp`), minting and
+//!   verifying, and the table that says which roles may call which method.
+//!   Refusals say why without ever holding the token.
+//! - [`masking`]: resident IDs, phones and bank accounts as read models and
+//!   logs may show them.
+//! - [`health`]: readiness of each component of a process.
+//! - [`http`]: `/healthz`, `/readyz` and `/metrics` (Prometheus text).
+//! - [`shutdown`]: one signal, from SIGTERM/SIGINT or a test, that every
+//!   server and worker of a process listens to.
+//!
+//! Still to come here: gRPC serving (health, reflection, the error mapping),
+//! telemetry export, leader election.
+
+pub mod auth;
+pub mod health;
+pub mod http;
+pub mod masking;
+pub mod shutdown;
