@@ -12,11 +12,13 @@
 //! - [`http`]: `/healthz`, `/readyz` and `/metrics` (Prometheus text).
 //! - [`shutdown`]: one signal, from SIGTERM/SIGINT or a test, that every
 //!   server and worker of a process listens to.
+//! - [`grpc`]: serving with health, reflection, the token and role check in
+//!   front, limits, and the one mapping of errors to gRPC statuses.
 //!
-//! Still to come here: gRPC serving (health, reflection, the error mapping),
-//! telemetry export, leader election.
+//! Still to come here: RPC metrics, telemetry export, leader election.
 
 pub mod auth;
+pub mod grpc;
 pub mod health;
 pub mod http;
 pub mod masking;

@@ -1,0 +1,101 @@
+//! A tower layer that checks every call's bearer token and role before the
+//! service sees it. Health and reflection are open to all (probes and tools
+//! carry no token). On success the [`Caller`] rides in the request's
+//! extensions, so handlers can record the actor.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use tonic::body::Body;
+
+use super::status;
+use crate::auth::{AccessTable, Caller, TokenKeys};
+
+const OPEN_PREFIXES: [&str; 2] = ["/grpc.health.v1.Health/", "/grpc.reflection."];
+
+#[derive(Clone, Debug)]
+pub struct Gatekeeper {
+    keys: TokenKeys,
+    access: Arc<AccessTable>,
+}
+
+impl Gatekeeper {
+    pub fn new(keys: TokenKeys, access: AccessTable) -> Self {
+        Gatekeeper {
+            keys,
+            access: Arc::new(access),
+        }
+    }
+
+    /// Who may pass: `Ok(None)` for an open method.
+    fn admit(
+        &self,
+        method: &str,
+        authorization: Option<&str>,
+    ) -> Result<Option<Caller>, tonic::Status> {
+        if OPEN_PREFIXES.iter().any(|p| method.starts_with(p)) {
+            return Ok(None);
+        }
+        let refused = |err: crate::auth::AuthError| {
+            // The reason and the method, never the token.
+            tracing::info!(method, reason = %err, "call refused");
+            status::from_auth(&err)
+        };
+        let caller = self.keys.verify(authorization).map_err(refused)?;
+        self.access.check(method, &caller).map_err(refused)?;
+        Ok(Some(caller))
+    }
+}
+
+impl<S> tower::Layer<S> for Gatekeeper {
+    type Service = Guarded<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        Guarded {
+            gate: self.clone(),
+            inner,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Guarded<S> {
+    gate: Gatekeeper,
+    inner: S,
+}
+
+impl<S> tower::Service<http::Request<Body>> for Guarded<S>
+where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
+        let authorization = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        match self.gate.admit(request.uri().path(), authorization) {
+            Ok(caller) => {
+                if let Some(caller) = caller {
+                    request.extensions_mut().insert(caller);
+                }
+                // The service polled ready is the one that must take the call.
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                Box::pin(async move { inner.call(request).await })
+            }
+            Err(status) => Box::pin(async move { Ok(status.into_http()) }),
+        }
+    }
+}

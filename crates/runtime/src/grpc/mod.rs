@@ -1,0 +1,98 @@
+//! gRPC serving: one server per process for every target's services, with
+//! `grpc.health.v1` and reflection beside them, the [`auth::Gatekeeper`] in
+//! front, and limits on message size, concurrency and time.
+
+pub mod auth;
+pub mod status;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tonic::service::Routes;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+
+use crate::shutdown::Shutdown;
+
+/// Limits every server applies.
+#[derive(Clone, Debug)]
+pub struct GrpcLimits {
+    /// Largest request message a service accepts. tonic sets this per
+    /// service: each target applies it to its generated server with
+    /// `max_decoding_message_size`, and tonic refuses larger messages with
+    /// RESOURCE_EXHAUSTED.
+    pub max_message_bytes: usize,
+    /// Requests handled at once per connection; more wait.
+    pub concurrency_per_connection: usize,
+    /// Longest a call may run when the client sets no deadline.
+    pub timeout: Duration,
+}
+
+impl Default for GrpcLimits {
+    fn default() -> Self {
+        GrpcLimits {
+            max_message_bytes: 1024 * 1024,
+            concurrency_per_connection: 256,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The encoded descriptors of the services a target serves, for reflection.
+pub type DescriptorSet = &'static [u8];
+
+/// Builds the health service and reports every named service SERVING.
+/// Returns the reporter so that readiness changes can flip it.
+pub async fn health(
+    services: &[&str],
+) -> (
+    tonic_health::server::HealthReporter,
+    tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
+) {
+    let (reporter, service) = tonic_health::server::health_reporter();
+    for name in services {
+        reporter
+            .set_service_status(*name, tonic_health::ServingStatus::Serving)
+            .await;
+    }
+    (reporter, service)
+}
+
+/// Binds `addr` (port 0 picks one) and serves `routes` plus reflection
+/// (over `descriptors` and health's) behind `gate`, until `shutdown`.
+pub async fn serve(
+    addr: SocketAddr,
+    routes: Routes,
+    descriptors: &[DescriptorSet],
+    gate: auth::Gatekeeper,
+    limits: &GrpcLimits,
+    shutdown: Shutdown,
+) -> std::io::Result<(
+    SocketAddr,
+    tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+)> {
+    let mut reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+    for set in descriptors {
+        reflection = reflection.register_encoded_file_descriptor_set(set);
+    }
+    let reflection = reflection
+        .build_v1()
+        .map_err(|e| std::io::Error::other(format!("reflection: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let router = Server::builder()
+        .concurrency_limit_per_connection(limits.concurrency_per_connection)
+        .timeout(limits.timeout)
+        .layer(gate)
+        .add_routes(routes)
+        .add_service(reflection);
+    let task = tokio::spawn(async move {
+        router
+            .serve_with_incoming_shutdown(TcpIncoming::from(listener), async move {
+                shutdown.wait().await
+            })
+            .await
+    });
+    Ok((bound, task))
+}
