@@ -1,16 +1,24 @@
 //! `minsheng`: one binary, many targets. This file only wires the command
 //! line to the crates; no domain logic lives here.
 //!
-//! Subcommands arrive with the issues that build them (`up`, `serve`,
-//! `simulate`, `projections`); until then they do not exist rather than exist
-//! as stubs. Every flag has a `MINSHENG_*` environment equivalent.
+//! Subcommands arrive with the issues that build them (`simulate`,
+//! `projections`); until then they do not exist rather than exist as stubs.
+//! Every flag has a `MINSHENG_*` environment equivalent.
 
+mod targets;
+
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use minsheng_runtime::auth::TokenKeys;
+use minsheng_runtime::grpc::GrpcLimits;
+use minsheng_runtime::process::{self, ProcessConfig};
+use minsheng_runtime::shutdown::Shutdown;
+use minsheng_runtime::target::Target;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,12 +36,60 @@ struct Cli {
     )]
     data_dir: PathBuf,
 
+    /// Log lines for people (pretty) or for a log pipeline (json).
+    #[arg(long, env = "MINSHENG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    log_format: LogFormat,
+
     #[command(subcommand)]
     command: Command,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct Listen {
+    /// gRPC address for every target's services, health and reflection.
+    #[arg(long, env = "MINSHENG_GRPC_ADDR", default_value = "127.0.0.1:50051")]
+    grpc_addr: SocketAddr,
+    /// HTTP address for /healthz, /readyz and /metrics.
+    #[arg(long, env = "MINSHENG_HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    http_addr: SocketAddr,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run every target in this process on the embedded store in the data
+    /// directory (creating it, and a JWT key, on first start).
+    Up {
+        #[command(flatten)]
+        listen: Listen,
+    },
+    /// Run the chosen targets against a store, as a Kubernetes Deployment does.
+    Serve {
+        /// A target to run (repeat for several), or `all`.
+        #[arg(
+            long = "target",
+            env = "MINSHENG_TARGETS",
+            value_delimiter = ',',
+            required = true
+        )]
+        targets: Vec<String>,
+        /// `nats://host:4222[,nats://...]` (JetStream) or `sqlite://<path>`.
+        #[arg(long, env = "MINSHENG_STORE")]
+        store: String,
+        /// JetStream stream replicas (3 in production).
+        #[arg(long, env = "MINSHENG_STORE_REPLICAS", default_value_t = 1)]
+        store_replicas: usize,
+        /// The JWT key file shared by every replica; default: <data-dir>/jwt.key.
+        #[arg(long, env = "MINSHENG_JWT_KEY_FILE")]
+        jwt_key_file: Option<PathBuf>,
+        #[command(flatten)]
+        listen: Listen,
+    },
     /// Print the version of this build and of its event-store kernel.
     Version,
     /// Mint a bearer token for calling the mesh's APIs.
@@ -64,8 +120,10 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    init_logging(cli.log_format);
     match cli.command {
         Command::Version => {
             println!("minsheng {}", env!("CARGO_PKG_VERSION"));
@@ -87,8 +145,90 @@ fn main() -> anyhow::Result<()> {
                 .context("cannot mint the token")?;
             println!("{token}");
         }
+        Command::Up { listen } => {
+            let key_file = cli.data_dir.join("jwt.key");
+            let (keys, created) = TokenKeys::load_or_create(&key_file)?;
+            if created {
+                println!("created a new JWT key in {}", key_file.display());
+            }
+            let store_url = format!("sqlite://{}", cli.data_dir.join("events.db").display());
+            run("up", &store_url, 1, targets::all(), keys, listen).await?;
+        }
+        Command::Serve {
+            targets,
+            store,
+            store_replicas,
+            jwt_key_file,
+            listen,
+        } => {
+            let chosen = targets::chosen(&targets)?;
+            let key_file = jwt_key_file.unwrap_or_else(|| cli.data_dir.join("jwt.key"));
+            let keys = TokenKeys::load(&key_file)?;
+            run("serve", &store, store_replicas, chosen, keys, listen).await?;
+        }
     }
     Ok(())
+}
+
+async fn run(
+    mode: &str,
+    store_url: &str,
+    replicas: usize,
+    targets: Vec<Arc<dyn Target>>,
+    keys: TokenKeys,
+    listen: Listen,
+) -> anyhow::Result<()> {
+    let shutdown = Shutdown::new();
+    shutdown.trigger_on_signals()?;
+    let store = minsheng_runtime::store::open(store_url, replicas)
+        .await
+        .with_context(|| format!("cannot open the store {}", redact(store_url)))?;
+    let config = ProcessConfig {
+        grpc_addr: listen.grpc_addr,
+        http_addr: listen.http_addr,
+        limits: GrpcLimits::default(),
+        keys,
+    };
+    let running = process::start(config, store, &targets, shutdown).await?;
+    let names = if running.targets.is_empty() {
+        "none yet".to_owned()
+    } else {
+        running.targets.join(", ")
+    };
+    println!("minsheng {mode}: targets: {names}");
+    println!("  store: {}", redact(store_url));
+    println!("  gRPC on {} (health, reflection)", running.grpc_addr);
+    println!(
+        "  HTTP on {} (/healthz, /readyz, /metrics)",
+        running.http_addr
+    );
+    println!("  a token for calls: minsheng token --sub <you> --role <role>");
+    running.wait().await?;
+    println!("minsheng {mode}: stopped");
+    Ok(())
+}
+
+/// A store URL as it may be printed: without credentials.
+fn redact(url: &str) -> String {
+    match url
+        .split_once("://")
+        .and_then(|(scheme, rest)| rest.split_once('@').map(|(_, host)| (scheme, host)))
+    {
+        Some((scheme, host)) => format!("{scheme}://***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MINSHENG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
 }
 
 fn esdb_note() -> &'static str {

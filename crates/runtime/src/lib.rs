@@ -15,6 +15,10 @@
 //! - [`grpc`]: serving with health, reflection, the token and role check in
 //!   front, limits, and the one mapping of errors to gRPC statuses.
 //!
+//! - [`target`] and [`process`]: a target registers its services, routes and
+//!   workers; a process starts its targets and serves them until shutdown.
+//! - [`store`]: the event store a `--store` URL names.
+//!
 //! Still to come here: RPC metrics, telemetry export, leader election.
 
 pub mod auth;
@@ -22,4 +26,7 @@ pub mod grpc;
 pub mod health;
 pub mod http;
 pub mod masking;
+pub mod process;
 pub mod shutdown;
+pub mod store;
+pub mod target;

@@ -1,0 +1,44 @@
+//! The event store a URL names: `sqlite://<path>` (embedded) or
+//! `nats://host:port[,nats://host:port...]` (JetStream).
+
+use std::sync::Arc;
+
+use minsheng_eventstore::jetstream::{JetStreamConfig, JetStreamStore};
+use minsheng_eventstore::sqlite::SqliteStore;
+use minsheng_eventstore::{EventStore, StoreError};
+
+/// Opens the store at `url`; `replicas` applies to JetStream streams.
+pub async fn open(url: &str, replicas: usize) -> Result<Arc<dyn EventStore>, StoreError> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err(invalid("sqlite:// needs a file path"));
+        }
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(format!("create {}: {e}", dir.display())))?;
+        }
+        return Ok(Arc::new(SqliteStore::open(path)?));
+    }
+    if url.starts_with("nats://") {
+        if !(1..=5).contains(&replicas) {
+            return Err(StoreError::InvalidInput {
+                field: "store replicas",
+                reason: "1 to 5 expected".to_owned(),
+            });
+        }
+        return Ok(Arc::new(
+            JetStreamStore::connect(JetStreamConfig::new(url).replicas(replicas)).await?,
+        ));
+    }
+    Err(invalid("sqlite://<path> or nats://<host>:<port> expected"))
+}
+
+fn invalid(reason: &str) -> StoreError {
+    StoreError::InvalidInput {
+        field: "store url",
+        reason: reason.to_owned(),
+    }
+}

@@ -1,0 +1,107 @@
+//! Targets: the named units a process runs (`vehicle-iot`, `fraud`, ...).
+//! A target gets what it needs from the runtime in a [`TargetContext`] and
+//! hands back, in a [`Registration`], its gRPC services with their access
+//! rules, its HTTP routes and its background workers. The runtime serves
+//! them all the same way.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use minsheng_eventstore::EventStore;
+
+use crate::auth::AccessTable;
+use crate::grpc::DescriptorSet;
+use crate::health::Readiness;
+use crate::shutdown::Shutdown;
+
+/// What the runtime lends a target.
+#[derive(Clone, Debug)]
+pub struct TargetContext {
+    pub store: Arc<dyn EventStore>,
+    pub shutdown: Shutdown,
+    pub readiness: Readiness,
+}
+
+/// What a target hands the runtime.
+#[derive(Default)]
+pub struct Registration {
+    pub(crate) routes: tonic::service::RoutesBuilder,
+    pub(crate) descriptors: Vec<DescriptorSet>,
+    pub(crate) access: AccessTable,
+    pub(crate) service_names: Vec<&'static str>,
+    pub(crate) http: axum::Router,
+    pub(crate) workers: Vec<(String, BoxFuture<'static, ()>)>,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration")
+            .field("services", &self.service_names)
+            .field("workers", &self.workers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registration {
+    /// A gRPC service, its encoded descriptors (for reflection), and which
+    /// roles may call which of its methods (`("Method", &["role"])`).
+    pub fn grpc<S>(
+        &mut self,
+        service: S,
+        descriptors: DescriptorSet,
+        access: &[(&str, &[&'static str])],
+    ) -> &mut Self
+    where
+        S: tower::Service<http::Request<tonic::body::Body>, Error = std::convert::Infallible>
+            + tonic::server::NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        let access_table = std::mem::take(&mut self.access);
+        self.access = access.iter().fold(access_table, |table, (method, roles)| {
+            table.allow(&format!("/{}/{method}", S::NAME), roles)
+        });
+        self.service_names.push(S::NAME);
+        self.descriptors.push(descriptors);
+        self.routes.add_service(service);
+        self
+    }
+
+    /// HTTP routes, merged beside `/healthz`, `/readyz` and `/metrics`.
+    pub fn http(&mut self, router: axum::Router) -> &mut Self {
+        self.http = std::mem::take(&mut self.http).merge(router);
+        self
+    }
+
+    /// A task that runs until it sees the shutdown signal (it gets it from
+    /// the context) and then returns.
+    pub fn worker(&mut self, name: &str, task: BoxFuture<'static, ()>) -> &mut Self {
+        self.workers.push((name.to_owned(), task));
+        self
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("target {target} did not start: {reason}")]
+pub struct TargetError {
+    pub target: &'static str,
+    pub reason: String,
+}
+
+#[async_trait]
+pub trait Target: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// Prepares the target (rebuilds read models, opens subscriptions) and
+    /// registers what the runtime should serve.
+    async fn start(
+        &self,
+        context: &TargetContext,
+        registration: &mut Registration,
+    ) -> Result<(), TargetError>;
+}
