@@ -60,6 +60,24 @@ struct Listen {
     http_addr: SocketAddr,
 }
 
+#[derive(Debug, clap::Args)]
+struct KeyFile {
+    /// The JWT key file, shared by every replica of a deployment; default:
+    /// <data-dir>/jwt.key.
+    #[arg(
+        long = "jwt-key-file",
+        env = "MINSHENG_JWT_KEY_FILE",
+        value_name = "FILE"
+    )]
+    path: Option<PathBuf>,
+}
+
+impl KeyFile {
+    fn or_in(self, data_dir: &std::path::Path) -> PathBuf {
+        self.path.unwrap_or_else(|| data_dir.join("jwt.key"))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run every target in this process on the embedded store in the data
@@ -84,9 +102,8 @@ enum Command {
         /// JetStream stream replicas (3 in production).
         #[arg(long, env = "MINSHENG_STORE_REPLICAS", default_value_t = 1)]
         store_replicas: usize,
-        /// The JWT key file shared by every replica; default: <data-dir>/jwt.key.
-        #[arg(long, env = "MINSHENG_JWT_KEY_FILE")]
-        jwt_key_file: Option<PathBuf>,
+        #[command(flatten)]
+        key: KeyFile,
         #[command(flatten)]
         listen: Listen,
     },
@@ -114,9 +131,8 @@ enum Command {
         /// How long the token is valid: 30m, 8h, 7d (at most 30 days).
         #[arg(long, env = "MINSHENG_TOKEN_TTL", default_value = "8h", value_parser = humantime::parse_duration)]
         ttl: Duration,
-        /// The key file; default: <data-dir>/jwt.key.
-        #[arg(long, env = "MINSHENG_JWT_KEY_FILE")]
-        jwt_key_file: Option<PathBuf>,
+        #[command(flatten)]
+        key: KeyFile,
     },
 }
 
@@ -133,9 +149,9 @@ async fn main() -> anyhow::Result<()> {
             sub,
             roles,
             ttl,
-            jwt_key_file,
+            key,
         } => {
-            let key_file = jwt_key_file.unwrap_or_else(|| cli.data_dir.join("jwt.key"));
+            let key_file = key.or_in(&cli.data_dir);
             let (keys, created) = TokenKeys::load_or_create(&key_file)?;
             if created {
                 eprintln!("created a new JWT key in {}", key_file.display());
@@ -158,11 +174,11 @@ async fn main() -> anyhow::Result<()> {
             targets,
             store,
             store_replicas,
-            jwt_key_file,
+            key,
             listen,
         } => {
             let chosen = targets::chosen(&targets)?;
-            let key_file = jwt_key_file.unwrap_or_else(|| cli.data_dir.join("jwt.key"));
+            let key_file = key.or_in(&cli.data_dir);
             let keys = TokenKeys::load(&key_file)?;
             run("serve", &store, store_replicas, chosen, keys, listen).await?;
         }

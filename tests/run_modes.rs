@@ -4,14 +4,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use minsheng_runtime::auth::TokenKeys;
-use minsheng_testkit::NatsServer;
+use minsheng_testkit::{NatsServer, http_get};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -74,19 +74,6 @@ fn start(mut command: Command) -> Running {
     }
 }
 
-fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut conn = TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(conn, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
-    let mut response = String::new();
-    conn.read_to_string(&mut response).unwrap();
-    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (
-        status,
-        response.split_once("\r\n\r\n").unwrap().1.to_owned(),
-    )
-}
-
 async fn assert_serving(running: &Running) {
     let channel = tonic::transport::Channel::from_shared(format!("http://{}", running.grpc))
         .unwrap()
@@ -103,13 +90,14 @@ async fn assert_serving(running: &Running) {
         .status;
     assert_eq!(status, ServingStatus::Serving as i32);
     let http = running.http;
-    let (ready, _) = tokio::task::spawn_blocking(move || http_get(http, "/readyz"))
+    let (ready, _) = tokio::task::spawn_blocking(move || http_get(http, "/readyz").unwrap())
         .await
         .unwrap();
     assert_eq!(ready, 200);
-    let (status, metrics) = tokio::task::spawn_blocking(move || http_get(http, "/metrics"))
-        .await
-        .unwrap();
+    let (status, metrics) =
+        tokio::task::spawn_blocking(move || http_get(http, "/metrics").unwrap())
+            .await
+            .unwrap();
     assert_eq!(status, 200);
     assert!(
         metrics.contains("minsheng_build_info{version=\""),

@@ -2,27 +2,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use minsheng_runtime::health::Readiness;
 use minsheng_runtime::http::{HttpState, router, serve};
 use minsheng_runtime::shutdown::Shutdown;
+use minsheng_testkit::http_get;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::registry::Registry;
-
-fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut conn = TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(conn, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
-    let mut response = String::new();
-    conn.read_to_string(&mut response).unwrap();
-    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = response.split_once("\r\n\r\n").unwrap().1.to_owned();
-    (status, body)
-}
 
 async fn spawn_app(
     readiness: Readiness,
@@ -53,7 +42,9 @@ async fn readiness_follows_the_components_and_goes_false_on_drain() {
     readiness.set("store", false);
     let (addr, shutdown, task) = spawn_app(readiness.clone(), Registry::default()).await;
 
-    let probe = move |path: &'static str| tokio::task::spawn_blocking(move || get(addr, path));
+    let probe = move |path: &'static str| {
+        tokio::task::spawn_blocking(move || http_get(addr, path).unwrap())
+    };
     assert_eq!(probe("/healthz").await.unwrap(), (200, "ok\n".to_owned()));
     let (status, body) = probe("/readyz").await.unwrap();
     assert_eq!(status, 503);
@@ -91,7 +82,7 @@ async fn metrics_are_served_as_prometheus_text() {
     appends.inc_by(3);
     let (addr, shutdown, _task) = spawn_app(Readiness::new(), registry).await;
 
-    let (status, body) = tokio::task::spawn_blocking(move || get(addr, "/metrics"))
+    let (status, body) = tokio::task::spawn_blocking(move || http_get(addr, "/metrics").unwrap())
         .await
         .unwrap();
     assert_eq!(status, 200);

@@ -16,5 +16,5 @@
 mod nats;
 mod ports;
 
-pub use nats::{NatsCluster, NatsServer, nats_server_binary};
+pub use nats::{NatsCluster, NatsServer, http_get, nats_server_binary};
 pub use ports::free_port;

@@ -1,6 +1,6 @@
 use std::fs;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -229,7 +229,7 @@ impl NatsServer {
 
     /// The monitoring endpoint's JSON for `path`, e.g. `/jsz?streams=true`.
     pub fn monitor(&self, path: &str) -> io::Result<serde_json::Value> {
-        let body = http_get(self.http_port, path)?.1;
+        let body = http_get(([127, 0, 0, 1], self.http_port).into(), path)?.1;
         serde_json::from_str(&body).map_err(io::Error::other)
     }
 }
@@ -314,13 +314,15 @@ impl NatsCluster {
 }
 
 fn http_status(port: u16, path: &str) -> Option<u16> {
-    http_get(port, path).ok().map(|(status, _)| status)
+    http_get(([127, 0, 0, 1], port).into(), path)
+        .ok()
+        .map(|(status, _)| status)
 }
 
-/// A minimal HTTP/1.0 GET against the loopback monitoring port.
-fn http_get(port: u16, path: &str) -> io::Result<(u16, String)> {
-    let mut conn =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))?;
+/// A minimal HTTP/1.0 GET: the status and the body. For probing loopback
+/// servers in tests (monitoring ports, health endpoints), not a client.
+pub fn http_get(addr: SocketAddr, path: &str) -> io::Result<(u16, String)> {
+    let mut conn = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     write!(conn, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
     let mut response = String::new();
