@@ -103,6 +103,13 @@ async fn assert_serving(running: &Running) {
         metrics.contains("minsheng_build_info{version=\""),
         "{metrics}"
     );
+    // The health check above is counted, with its final code.
+    assert!(
+        metrics.contains(
+            "minsheng_grpc_server_calls_total{method=\"/grpc.health.v1.Health/Check\",code=\"Ok\"} 1"
+        ),
+        "{metrics}"
+    );
 }
 
 /// SIGTERM, then the process must say it stopped and exit 0.

@@ -251,6 +251,11 @@ impl AccessTable {
         self
     }
 
+    /// Every method the table names.
+    pub fn methods(&self) -> impl Iterator<Item = String> + '_ {
+        self.allowed.keys().cloned()
+    }
+
     /// Whether `caller` may call `method`.
     pub fn check(&self, method: &str, caller: &Caller) -> Result<(), AuthError> {
         let allowed = self

@@ -13,13 +13,13 @@
 //! - [`shutdown`]: one signal, from SIGTERM/SIGINT or a test, that every
 //!   server and worker of a process listens to.
 //! - [`grpc`]: serving with health, reflection, the token and role check in
-//!   front, limits, and the one mapping of errors to gRPC statuses.
+//!   front, RPC metrics, limits, and the one mapping of errors to gRPC statuses.
 //!
 //! - [`target`] and [`process`]: a target registers its services, routes and
 //!   workers; a process starts its targets and serves them until shutdown.
 //! - [`store`]: the event store a `--store` URL names.
 //!
-//! Still to come here: RPC metrics, telemetry export, leader election.
+//! Still to come here: telemetry export, leader election.
 
 pub mod auth;
 pub mod grpc;

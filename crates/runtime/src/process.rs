@@ -10,6 +10,7 @@ use minsheng_eventstore::EventStore;
 use prometheus_client::registry::Registry;
 
 use crate::auth::TokenKeys;
+use crate::grpc::metrics::RpcMetrics;
 use crate::grpc::{self, GrpcLimits, auth::Gatekeeper};
 use crate::health::Readiness;
 use crate::http::{self, HttpState};
@@ -77,17 +78,19 @@ pub async fn start(
     let (_health_reporter, health_service) = grpc::health(&service_names).await;
     routes.add_service(health_service);
     let gate = Gatekeeper::new(config.keys.clone(), access);
+    let mut registry = Registry::with_prefix("minsheng");
+    let rpc_metrics = RpcMetrics::register(&mut registry, gate.methods().collect::<Vec<_>>());
     let (grpc_addr, grpc) = grpc::serve(
         config.grpc_addr,
         routes.routes(),
         &descriptors,
         gate,
+        rpc_metrics,
         &config.limits,
         shutdown.clone(),
     )
     .await?;
 
-    let mut registry = Registry::with_prefix("minsheng");
     let build = prometheus_client::metrics::family::Family::<
         Vec<(String, String)>,
         prometheus_client::metrics::gauge::Gauge,

@@ -11,8 +11,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use minsheng_runtime::auth::{AccessTable, Caller, Claims, TokenKeys};
+use minsheng_runtime::grpc::metrics::RpcMetrics;
 use minsheng_runtime::grpc::{GrpcLimits, auth::Gatekeeper, health, serve};
 use minsheng_runtime::shutdown::Shutdown;
+use prometheus_client::registry::Registry;
 use tonic::body::Body;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
@@ -93,6 +95,16 @@ struct App {
     addr: SocketAddr,
     shutdown: Shutdown,
     server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    registry: Registry,
+}
+
+impl App {
+    /// The registry as Prometheus text.
+    fn metrics(&self) -> String {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry).unwrap();
+        text
+    }
 }
 
 async fn spawn_app() -> App {
@@ -101,11 +113,14 @@ async fn spawn_app() -> App {
     routes.add_service(health_service).add_service(Echo);
     let gate = Gatekeeper::new(keys(), AccessTable::new().allow(SAY, &["officer"]));
     let shutdown = Shutdown::new();
+    let mut registry = Registry::default();
+    let metrics = RpcMetrics::register(&mut registry, gate.methods().collect::<Vec<_>>());
     let (addr, server) = serve(
         "127.0.0.1:0".parse().unwrap(),
         routes.routes(),
         &[],
         gate,
+        metrics,
         &GrpcLimits::default(),
         shutdown.clone(),
     )
@@ -115,6 +130,7 @@ async fn spawn_app() -> App {
         addr,
         shutdown,
         server,
+        registry,
     }
 }
 
@@ -193,6 +209,25 @@ async fn an_officer_is_heard_and_everyone_else_is_refused_with_the_right_code() 
     assert_eq!(
         code(say(app.addr, bearer(&reader)).await),
         Code::PermissionDenied
+    );
+
+    // Every call above is counted once, with its final code.
+    let metrics = app.metrics();
+    let count = |code: &str| -> u64 {
+        let prefix = format!("grpc_server_calls_total{{method=\"{SAY}\",code=\"{code}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map_or(0, |v| v.parse().unwrap())
+    };
+    assert_eq!(count("Ok"), 1, "{metrics}");
+    assert_eq!(count("Unauthenticated"), 3, "{metrics}");
+    assert_eq!(count("PermissionDenied"), 1, "{metrics}");
+    assert!(
+        metrics.contains(&format!(
+            "grpc_server_call_seconds_count{{method=\"{SAY}\"}} 5"
+        )),
+        "{metrics}"
     );
 
     app.shutdown.trigger();

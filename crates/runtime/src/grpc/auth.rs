@@ -28,6 +28,11 @@ impl Gatekeeper {
         }
     }
 
+    /// The methods the access table names.
+    pub fn methods(&self) -> impl Iterator<Item = String> + '_ {
+        self.access.methods()
+    }
+
     /// Who may pass: `Ok(None)` for an open method.
     fn admit(
         &self,

@@ -3,6 +3,7 @@
 //! front, and limits on message size, concurrency and time.
 
 pub mod auth;
+pub mod metrics;
 pub mod status;
 
 use std::net::SocketAddr;
@@ -59,12 +60,14 @@ pub async fn health(
 }
 
 /// Binds `addr` (port 0 picks one) and serves `routes` plus reflection
-/// (over `descriptors` and health's) behind `gate`, until `shutdown`.
+/// (over `descriptors` and health's) behind `gate`, measured by `metrics`
+/// (outermost, so refusals are counted too), until `shutdown`.
 pub async fn serve(
     addr: SocketAddr,
     routes: Routes,
     descriptors: &[DescriptorSet],
     gate: auth::Gatekeeper,
+    metrics: metrics::RpcMetrics,
     limits: &GrpcLimits,
     shutdown: Shutdown,
 ) -> std::io::Result<(
@@ -84,7 +87,7 @@ pub async fn serve(
     let router = Server::builder()
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
         .timeout(limits.timeout)
-        .layer(gate)
+        .layer(tower::ServiceBuilder::new().layer(metrics).layer(gate))
         .add_routes(routes)
         .add_service(reflection);
     let task = tokio::spawn(async move {
