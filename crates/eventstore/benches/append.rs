@@ -78,6 +78,15 @@ async fn run_writers(
     start.elapsed()
 }
 
+/// Every (writers, events per append) pair, with its benchmark id.
+fn cases() -> impl Iterator<Item = (usize, usize, String)> {
+    WRITERS.into_iter().flat_map(|writers| {
+        EVENTS_PER_COMMIT
+            .into_iter()
+            .map(move |events| (writers, events, format!("{writers}w_{events}e")))
+    })
+}
+
 /// Times the store with `writers` writers appending `events` events at a time.
 fn measure_store(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
@@ -110,44 +119,41 @@ fn sqlite(c: &mut Criterion) {
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    for writers in WRITERS {
-        for events in EVENTS_PER_COMMIT {
-            group.throughput(Throughput::Elements(events as u64));
-            let id = format!("{writers}w_{events}e");
-            let dir = tempfile::tempdir().unwrap();
-            let store: Arc<dyn EventStore> =
-                Arc::new(SqliteStore::open(dir.path().join("bench.db")).unwrap());
-            measure_store(&mut group, &rt, &id, &store, writers, events);
-            let raw_dir = tempfile::tempdir().unwrap();
-            let mut raw = raw_sqlite(&raw_dir.path().join("raw.db"));
-            let mut n = 0usize;
-            group.bench_function(BenchmarkId::new("raw_rusqlite", &id), |b| {
-                b.iter_custom(|iters| {
-                    let rows: Vec<NewEvent> = (0..iters as usize).flat_map(|i| commit(events, n + i)).collect();
-                    let mut rows = rows.into_iter();
-                    let start = Instant::now();
-                    let mut left = iters as usize;
-                    while left > 0 {
-                        let batch = left.min(writers);
-                        let tx = raw.transaction().unwrap();
-                        {
-                            let mut insert = tx
-                                .prepare_cached("INSERT INTO events (stream, context, version, event_id, event_type, schema_version, occurred_at, recorded_at, payload) VALUES (?1, 'bench', ?2, ?3, 'bench.Happened', 1, 0, 0, ?4)")
-                                .unwrap();
-                            for _ in 0..batch {
-                                for e in rows.by_ref().take(events) {
-                                    n += 1;
-                                    insert.execute(rusqlite::params![format!("bench.bike.{}", n % 64), n as i64, e.event_id.as_bytes().as_slice(), e.payload.get()]).unwrap();
-                                }
+    for (writers, events, id) in cases() {
+        group.throughput(Throughput::Elements(events as u64));
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn EventStore> =
+            Arc::new(SqliteStore::open(dir.path().join("bench.db")).unwrap());
+        measure_store(&mut group, &rt, &id, &store, writers, events);
+        let raw_dir = tempfile::tempdir().unwrap();
+        let mut raw = raw_sqlite(&raw_dir.path().join("raw.db"));
+        let mut n = 0usize;
+        group.bench_function(BenchmarkId::new("raw_rusqlite", &id), |b| {
+            b.iter_custom(|iters| {
+                let rows: Vec<NewEvent> = (0..iters as usize).flat_map(|i| commit(events, n + i)).collect();
+                let mut rows = rows.into_iter();
+                let start = Instant::now();
+                let mut left = iters as usize;
+                while left > 0 {
+                    let batch = left.min(writers);
+                    let tx = raw.transaction().unwrap();
+                    {
+                        let mut insert = tx
+                            .prepare_cached("INSERT INTO events (stream, context, version, event_id, event_type, schema_version, occurred_at, recorded_at, payload) VALUES (?1, 'bench', ?2, ?3, 'bench.Happened', 1, 0, 0, ?4)")
+                            .unwrap();
+                        for _ in 0..batch {
+                            for e in rows.by_ref().take(events) {
+                                n += 1;
+                                insert.execute(rusqlite::params![format!("bench.bike.{}", n % 64), n as i64, e.event_id.as_bytes().as_slice(), e.payload.get()]).unwrap();
                             }
                         }
-                        tx.commit().unwrap();
-                        left -= batch;
                     }
-                    start.elapsed()
-                })
-            });
-        }
+                    tx.commit().unwrap();
+                    left -= batch;
+                }
+                start.elapsed()
+            })
+        });
     }
     group.finish();
 }
@@ -191,23 +197,19 @@ fn jetstream(c: &mut Criterion) {
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
-    for writers in WRITERS {
-        for events in EVENTS_PER_COMMIT {
-            group.throughput(Throughput::Elements(events as u64));
-            let id = format!("{writers}w_{events}e");
-            measure_store(&mut group, &rt, &id, &store, writers, events);
-            // The same bytes the store would publish: one body per commit;
-            // bare, then with the optimistic-concurrency header the store needs.
-            let body = bytes::Bytes::from(serde_json::to_vec(&commit(events, 0)).unwrap());
-            for (name, expect_sequence) in
-                [("raw_publish", false), ("raw_publish_expected_seq", true)]
-            {
-                group.bench_function(BenchmarkId::new(name, &id), |b| {
-                    b.iter_custom(|iters| {
-                        rt.block_on(raw_publishes(&raw, &body, writers, iters, expect_sequence))
-                    })
-                });
-            }
+    for (writers, events, id) in cases() {
+        group.throughput(Throughput::Elements(events as u64));
+        measure_store(&mut group, &rt, &id, &store, writers, events);
+        // The same bytes the store would publish: one body per commit;
+        // bare, then with the optimistic-concurrency header the store needs.
+        let body = bytes::Bytes::from(serde_json::to_vec(&commit(events, 0)).unwrap());
+        for (name, expect_sequence) in [("raw_publish", false), ("raw_publish_expected_seq", true)]
+        {
+            group.bench_function(BenchmarkId::new(name, &id), |b| {
+                b.iter_custom(|iters| {
+                    rt.block_on(raw_publishes(&raw, &body, writers, iters, expect_sequence))
+                })
+            });
         }
     }
     group.finish();

@@ -95,9 +95,7 @@ where
                 if let Some(caller) = caller {
                     request.extensions_mut().insert(caller);
                 }
-                // The service polled ready is the one that must take the call.
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
+                let mut inner = super::take_ready(&mut self.inner);
                 Box::pin(async move { inner.call(request).await })
             }
             Err(status) => Box::pin(async move { Ok(status.into_http()) }),

@@ -113,8 +113,7 @@ where
             done: false,
             metrics: self.metrics.clone(),
         };
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let mut inner = super::take_ready(&mut self.inner);
         Box::pin(async move {
             let response = inner.call(request).await?;
             let mut recorder = recorder;

@@ -15,6 +15,14 @@ use tonic::transport::server::TcpIncoming;
 
 use crate::shutdown::Shutdown;
 
+/// The service that `poll_ready` readied, for `call` to use; a fresh clone
+/// stays behind for the next call. (tower's contract: the service polled
+/// ready is the one that must take the call.)
+pub(crate) fn take_ready<S: Clone>(slot: &mut S) -> S {
+    let fresh = slot.clone();
+    std::mem::replace(slot, fresh)
+}
+
 /// Limits every server applies.
 #[derive(Clone, Debug)]
 pub struct GrpcLimits {
