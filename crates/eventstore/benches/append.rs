@@ -15,6 +15,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use criterion::measurement::WallTime;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use minsheng_eventstore::jetstream::{JetStreamConfig, JetStreamStore};
 use minsheng_eventstore::sqlite::SqliteStore;
@@ -78,6 +79,20 @@ async fn run_writers(
     start.elapsed()
 }
 
+/// A group with the measurement settings every figure in docs/performance.md
+/// was taken with: 10 samples of ~4 s after 1 s of warm-up.
+fn benchmark_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+) -> criterion::BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    group
+}
+
 /// Every (writers, events per append) pair, with its benchmark id.
 fn cases() -> impl Iterator<Item = (usize, usize, String)> {
     WRITERS.into_iter().flat_map(|writers| {
@@ -89,7 +104,7 @@ fn cases() -> impl Iterator<Item = (usize, usize, String)> {
 
 /// Times the store with `writers` writers appending `events` events at a time.
 fn measure_store(
-    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    group: &mut criterion::BenchmarkGroup<'_, WallTime>,
     rt: &Runtime,
     id: &str,
     store: &Arc<dyn EventStore>,
@@ -114,11 +129,7 @@ fn measure_store(
 
 fn sqlite(c: &mut Criterion) {
     let rt = Runtime::new().unwrap();
-    let mut group = c.benchmark_group("sqlite_append");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut group = benchmark_group(c, "sqlite_append");
     for (writers, events, id) in cases() {
         group.throughput(Throughput::Elements(events as u64));
         let dir = tempfile::tempdir().unwrap();
@@ -192,11 +203,7 @@ fn jetstream(c: &mut Criterion) {
         .unwrap();
         js
     });
-    let mut group = c.benchmark_group("jetstream_append");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut group = benchmark_group(c, "jetstream_append");
     for (writers, events, id) in cases() {
         group.throughput(Throughput::Elements(events as u64));
         measure_store(&mut group, &rt, &id, &store, writers, events);
@@ -214,10 +221,7 @@ fn jetstream(c: &mut Criterion) {
     }
     group.finish();
 
-    let mut group = c.benchmark_group("replay_read_all");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(4));
+    let mut group = benchmark_group(c, "replay_read_all");
     let dir = tempfile::tempdir().unwrap();
     let sqlite_store: Arc<dyn EventStore> =
         Arc::new(SqliteStore::open(dir.path().join("replay.db")).unwrap());

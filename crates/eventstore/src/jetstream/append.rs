@@ -176,17 +176,10 @@ impl JetStreamStore {
         js_stream: &JsStream,
         subject: &str,
     ) -> Result<(u64, u64), StoreError> {
-        retrying(self.config.retry_for, "read stream version", || async {
-            match js_stream.get_last_raw_message_by_subject(subject).await {
-                Ok(message) => Ok((
-                    last_version_of(&message.headers).map_err(Fault::Final)?,
-                    message.sequence,
-                )),
-                Err(e) if is_no_message(&e) => Ok((0, 0)),
-                Err(e) => Err(passing(e)),
-            }
-        })
-        .await
+        match self.last_on_subject(js_stream, subject).await? {
+            Some(message) => Ok((last_version_of(&message.headers)?, message.sequence)),
+            None => Ok((0, 0)),
+        }
     }
 
     /// Whether an earlier try of this very append landed: it would be the

@@ -180,9 +180,21 @@ impl JetStreamStore {
             .await
             .map_err(|e| StoreError::unavailable("jetstream bucket", e))?;
         let subject = format!("$KV.{bucket}.{key}");
-        retrying(self.config.retry_for, "read jetstream bucket", || async {
-            match stream.get_last_raw_message_by_subject(&subject).await {
-                Ok(message) => Ok(Some(message.payload)),
+        Ok(self
+            .last_on_subject(&stream, &subject)
+            .await?
+            .map(|message| message.payload))
+    }
+
+    /// The last message on `subject`, read through the stream leader.
+    async fn last_on_subject(
+        &self,
+        js_stream: &JsStream,
+        subject: &str,
+    ) -> Result<Option<StreamMessage>, StoreError> {
+        retrying(self.config.retry_for, "read jetstream stream", || async {
+            match js_stream.get_last_raw_message_by_subject(subject).await {
+                Ok(message) => Ok(Some(message)),
                 Err(e) if append::is_no_message(&e) => Ok(None),
                 Err(e) => Err(passing(e)),
             }
