@@ -58,6 +58,13 @@ struct Listen {
     /// HTTP address for /healthz, /readyz and /metrics.
     #[arg(long, env = "MINSHENG_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     http_addr: SocketAddr,
+    /// On SIGTERM, how long to keep serving while reporting not ready, so
+    /// that traffic moves away first. Default: 0s for `up`, 5s for `serve`.
+    #[arg(long, env = "MINSHENG_DRAIN_DELAY", value_parser = humantime::parse_duration)]
+    drain_delay: Option<Duration>,
+    /// Then how long calls in flight may still run before they are cut off.
+    #[arg(long, env = "MINSHENG_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    shutdown_grace: Duration,
 }
 
 #[derive(Debug, clap::Args)]
@@ -168,7 +175,8 @@ async fn main() -> anyhow::Result<()> {
                 println!("created a new JWT key in {}", key_file.display());
             }
             let store_url = format!("sqlite://{}", cli.data_dir.join("events.db").display());
-            run("up", &store_url, 1, targets::all(), keys, listen).await?;
+            let drain = listen.drain_delay.unwrap_or(Duration::ZERO);
+            run("up", &store_url, 1, targets::all(), keys, listen, drain).await?;
         }
         Command::Serve {
             targets,
@@ -180,7 +188,8 @@ async fn main() -> anyhow::Result<()> {
             let chosen = targets::chosen(&targets)?;
             let key_file = key.or_in(&cli.data_dir);
             let keys = TokenKeys::load(&key_file)?;
-            run("serve", &store, store_replicas, chosen, keys, listen).await?;
+            let drain = listen.drain_delay.unwrap_or(Duration::from_secs(5));
+            run("serve", &store, store_replicas, chosen, keys, listen, drain).await?;
         }
     }
     Ok(())
@@ -193,6 +202,7 @@ async fn run(
     targets: Vec<Arc<dyn Target>>,
     keys: TokenKeys,
     listen: Listen,
+    drain_delay: Duration,
 ) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals()?;
@@ -204,6 +214,8 @@ async fn run(
         http_addr: listen.http_addr,
         limits: GrpcLimits::default(),
         keys,
+        drain_delay,
+        shutdown_grace: listen.shutdown_grace,
     };
     let running = process::start(config, store, &targets, shutdown).await?;
     let names = if running.targets.is_empty() {

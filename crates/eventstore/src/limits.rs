@@ -40,6 +40,14 @@ pub fn check_append(events: &[NewEvent]) -> Result<usize, StoreError> {
                 reason: "schema versions start at 1".to_owned(),
             });
         }
+        if let Some(traceparent) = &event.metadata.traceparent
+            && !is_traceparent(traceparent)
+        {
+            return Err(StoreError::InvalidInput {
+                field: "metadata.traceparent",
+                reason: "a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>) expected".to_owned(),
+            });
+        }
         let size = event.payload.get().len() + metadata_size(event);
         if size > MAX_EVENT_BYTES {
             return Err(StoreError::PayloadTooLarge {
@@ -58,6 +66,19 @@ pub fn check_append(events: &[NewEvent]) -> Result<usize, StoreError> {
         });
     }
     Ok(total)
+}
+
+/// The W3C trace context header's shape, version 00: it travels as a NATS
+/// header and a gRPC metadata value, so nothing else may pass.
+pub(crate) fn is_traceparent(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    let hex = |s: &str, len: usize| {
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    matches!(parts.as_slice(), [version, trace, span, flags]
+        if hex(version, 2) && hex(trace, 32) && hex(span, 16) && hex(flags, 2))
 }
 
 fn metadata_size(event: &NewEvent) -> usize {
@@ -89,5 +110,26 @@ fn check_event_type(event_type: &str) -> Result<(), StoreError> {
                 "1-{MAX_EVENT_TYPE_LEN} ASCII letters, digits, '.', '_' or '-' expected"
             ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_traceparent;
+
+    #[test]
+    fn only_a_w3c_traceparent_passes() {
+        assert!(is_traceparent(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        ));
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nx: y",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",
+        ] {
+            assert!(!is_traceparent(bad), "{bad:?}");
+        }
     }
 }

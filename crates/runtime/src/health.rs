@@ -5,9 +5,21 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-#[derive(Clone, Debug, Default)]
+use tokio::sync::watch;
+
+#[derive(Clone, Debug)]
 pub struct Readiness {
     inner: Arc<Mutex<State>>,
+    ready: Arc<watch::Sender<bool>>,
+}
+
+impl Default for Readiness {
+    fn default() -> Self {
+        Readiness {
+            inner: Arc::default(),
+            ready: Arc::new(watch::channel(true).0),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -24,12 +36,29 @@ impl Readiness {
     /// Sets one component's readiness, registering it on first use.
     pub fn set(&self, component: &str, ready: bool) {
         self.lock().components.insert(component.to_owned(), ready);
+        self.publish();
     }
 
     /// From now on the process reports not ready, so that traffic moves away
     /// before it stops.
     pub fn drain(&self) {
         self.lock().draining = true;
+        self.publish();
+    }
+
+    /// Whether the process is ready, seen each time it changes (the gRPC
+    /// health service follows it).
+    pub fn changes(&self) -> watch::Receiver<bool> {
+        self.ready.subscribe()
+    }
+
+    fn publish(&self) {
+        let ready = self.is_ready();
+        self.ready.send_if_modified(|current| {
+            let changed = *current != ready;
+            *current = ready;
+            changed
+        });
     }
 
     pub fn is_ready(&self) -> bool {
@@ -65,5 +94,20 @@ mod tests {
         assert!(readiness.is_ready());
         readiness.drain();
         assert!(!readiness.is_ready());
+    }
+
+    #[test]
+    fn a_watcher_sees_each_change() {
+        let readiness = Readiness::new();
+        let mut changes = readiness.changes();
+        assert!(*changes.borrow_and_update());
+        readiness.set("subscription:x", false);
+        assert!(changes.has_changed().expect("the sender lives"));
+        assert!(!*changes.borrow_and_update());
+        readiness.set("subscription:y", false);
+        assert!(
+            !changes.has_changed().expect("the sender lives"),
+            "still not ready: no change"
+        );
     }
 }

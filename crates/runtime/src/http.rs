@@ -3,23 +3,22 @@
 //! More routes (the dashboard, JSON APIs) are merged in by the targets.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use prometheus_client::registry::Registry;
 
 use crate::health::Readiness;
+use crate::metrics::MetricsRegistry;
 use crate::shutdown::Shutdown;
 
 /// What the built-in routes read.
 #[derive(Clone, Debug)]
 pub struct HttpState {
     pub readiness: Readiness,
-    pub registry: Arc<Registry>,
+    pub metrics: MetricsRegistry,
 }
 
 pub fn router(state: HttpState) -> Router {
@@ -46,9 +45,8 @@ async fn readyz(State(state): State<HttpState>) -> Response {
 }
 
 async fn metrics(State(state): State<HttpState>) -> Response {
-    let mut text = String::new();
-    match prometheus_client::encoding::text::encode(&mut text, &state.registry) {
-        Ok(()) => (
+    match state.metrics.encode() {
+        Ok(text) => (
             [(
                 header::CONTENT_TYPE,
                 "application/openmetrics-text; version=1.0.0; charset=utf-8",

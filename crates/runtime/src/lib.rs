@@ -17,16 +17,27 @@
 //!
 //! - [`target`] and [`process`]: a target registers its services, routes and
 //!   workers; a process starts its targets and serves them until shutdown.
-//! - [`store`]: the event store a `--store` URL names.
+//! - [`store`]: the event store a `--store` URL names; [`metered_store`]
+//!   times its appends.
+//! - [`subscription`]: feeding a subscriber a context's events, with
+//!   checkpoints, restarts, readiness and lag metrics.
+//! - [`metrics`]: the process's Prometheus registry, shared with targets.
 //!
-//! Still to come here: telemetry export, leader election.
+//! - [`telemetry`]: logs, OTLP trace export, and W3C trace context carried
+//!   through calls and events.
+//!
+//! Still to come here: leader election.
 
 pub mod auth;
 pub mod grpc;
 pub mod health;
 pub mod http;
 pub mod masking;
+pub mod metered_store;
+pub mod metrics;
 pub mod process;
 pub mod shutdown;
 pub mod store;
+pub mod subscription;
 pub mod target;
+pub mod telemetry;

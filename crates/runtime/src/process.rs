@@ -1,24 +1,37 @@
 //! One process: open the store, start the targets, serve gRPC and HTTP,
-//! and on the shutdown signal drain, let calls in flight finish, stop the
-//! workers, and return.
+//! and stop in order when the shutdown signal comes:
+//!
+//! 1. readiness goes false and health reports NOT_SERVING, while the
+//!    servers still take calls for [`ProcessConfig::drain_delay`], so that
+//!    load balancers and Kubernetes endpoints move traffic away first;
+//! 2. the servers stop accepting; calls in flight get
+//!    [`ProcessConfig::shutdown_grace`] to finish, then are cut off;
+//! 3. workers and subscriptions save their checkpoints and return (each
+//!    within [`WORKER_GRACE`]).
+//!
+//! An append acknowledged to a caller is durable before the acknowledgement
+//! is sent (the store's contract), so a call cut off in step 2 loses
+//! nothing that was acknowledged.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use minsheng_eventstore::EventStore;
-use prometheus_client::registry::Registry;
 
 use crate::auth::TokenKeys;
 use crate::grpc::metrics::RpcMetrics;
 use crate::grpc::{self, GrpcLimits, auth::Gatekeeper};
 use crate::health::Readiness;
 use crate::http::{self, HttpState};
+use crate::metered_store::MeteredStore;
+use crate::metrics::MetricsRegistry;
 use crate::shutdown::Shutdown;
+use crate::subscription::{self, SubscriptionEnv, SubscriptionMetrics};
 use crate::target::{Registration, Target, TargetContext, TargetError};
 
 /// How long workers get to stop after the servers have.
-const WORKER_GRACE: Duration = Duration::from_secs(10);
+pub const WORKER_GRACE: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Debug)]
 pub struct ProcessConfig {
@@ -26,6 +39,11 @@ pub struct ProcessConfig {
     pub http_addr: SocketAddr,
     pub limits: GrpcLimits,
     pub keys: TokenKeys,
+    /// Between the shutdown signal and closing the listeners: time for the
+    /// NOT_SERVING health status to reach whoever routes traffic here.
+    pub drain_delay: Duration,
+    /// How long calls in flight may still run once the listeners close.
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +65,8 @@ pub struct RunningProcess {
     grpc: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
     http: tokio::task::JoinHandle<std::io::Result<()>>,
     workers: Vec<(String, tokio::task::JoinHandle<()>)>,
+    stopped: Shutdown,
+    shutdown_grace: Duration,
 }
 
 pub async fn start(
@@ -56,10 +76,17 @@ pub async fn start(
     shutdown: Shutdown,
 ) -> Result<RunningProcess, ProcessError> {
     let readiness = Readiness::new();
+    let metrics = MetricsRegistry::new();
+    register_build_info(&metrics);
+    // Servers and workers stop on `stop`, which follows `shutdown` after
+    // the drain delay.
+    let stop = Shutdown::new();
+    let store = MeteredStore::wrap(store, &metrics);
     let context = TargetContext {
-        store,
-        shutdown: shutdown.clone(),
+        store: store.clone(),
+        shutdown: stop.clone(),
         readiness: readiness.clone(),
+        metrics: metrics.clone(),
     };
     let mut registration = Registration::default();
     for target in targets {
@@ -73,13 +100,33 @@ pub async fn start(
         service_names,
         http: target_http,
         workers,
+        subscribers,
     } = registration;
 
-    let (_health_reporter, health_service) = grpc::health(&service_names).await;
-    routes.add_service(health_service);
+    let subscription_env = SubscriptionEnv {
+        store,
+        readiness: readiness.clone(),
+        metrics: SubscriptionMetrics::register(&metrics),
+        shutdown: stop.clone(),
+    };
+    let mut tasks: Vec<(String, tokio::task::JoinHandle<()>)> = subscribers
+        .into_iter()
+        .map(|subscriber| {
+            let name = format!("subscription {}", subscriber.name());
+            let env = subscription_env.clone();
+            (name, tokio::spawn(subscription::run(subscriber, env)))
+        })
+        .collect();
+    tasks.extend(
+        workers
+            .into_iter()
+            .map(|(name, task)| (name, tokio::spawn(task))),
+    );
+
+    routes.add_service(grpc::health(&service_names, &readiness, stop.clone()).await);
     let gate = Gatekeeper::new(config.keys.clone(), access);
-    let mut registry = Registry::with_prefix("minsheng");
-    let rpc_metrics = RpcMetrics::register(&mut registry, gate.methods().collect::<Vec<_>>());
+    let rpc_metrics =
+        metrics.with(|registry| RpcMetrics::register(registry, gate.methods().collect::<Vec<_>>()));
     let (grpc_addr, grpc) = grpc::serve(
         config.grpc_addr,
         routes.routes(),
@@ -87,10 +134,42 @@ pub async fn start(
         gate,
         rpc_metrics,
         &config.limits,
-        shutdown.clone(),
+        stop.clone(),
+    )
+    .await?;
+    let state = HttpState {
+        readiness: readiness.clone(),
+        metrics,
+    };
+    let (http_addr, http) = http::serve(
+        config.http_addr,
+        http::router(state).merge(target_http),
+        stop.clone(),
     )
     .await?;
 
+    let drain_delay = config.drain_delay;
+    let stopping = stop.clone();
+    tokio::spawn(async move {
+        shutdown.wait().await;
+        readiness.drain();
+        tracing::info!(?drain_delay, "draining: not ready, still serving");
+        tokio::time::sleep(drain_delay).await;
+        stopping.trigger();
+    });
+    Ok(RunningProcess {
+        grpc_addr,
+        http_addr,
+        targets: targets.iter().map(|t| t.name()).collect(),
+        grpc,
+        http,
+        workers: tasks,
+        stopped: stop,
+        shutdown_grace: config.shutdown_grace,
+    })
+}
+
+fn register_build_info(metrics: &MetricsRegistry) {
     let build = prometheus_client::metrics::family::Family::<
         Vec<(String, String)>,
         prometheus_client::metrics::gauge::Gauge,
@@ -101,52 +180,17 @@ pub async fn start(
             env!("CARGO_PKG_VERSION").to_owned(),
         )])
         .set(1);
-    registry.register("build_info", "The running build", build);
-    let state = HttpState {
-        readiness: readiness.clone(),
-        registry: Arc::new(registry),
-    };
-    let (http_addr, http) = http::serve(
-        config.http_addr,
-        http::router(state).merge(target_http),
-        shutdown.clone(),
-    )
-    .await?;
-
-    let workers = workers
-        .into_iter()
-        .map(|(name, task)| (name, tokio::spawn(task)))
-        .collect();
-    // Draining starts with the signal: readiness goes false while the
-    // servers finish the calls they have.
-    let drain = readiness.clone();
-    let signal = shutdown.clone();
-    tokio::spawn(async move {
-        signal.wait().await;
-        drain.drain();
-    });
-    Ok(RunningProcess {
-        grpc_addr,
-        http_addr,
-        targets: targets.iter().map(|t| t.name()).collect(),
-        grpc,
-        http,
-        workers,
-    })
+    metrics.register("build_info", "The running build", build);
 }
 
 impl RunningProcess {
-    /// Waits until the servers have stopped (after the shutdown signal) and
+    /// Waits until the servers have stopped (after the shutdown signal and
+    /// the drain delay; calls in flight cut off after the grace period) and
     /// the workers have returned, or their grace period ran out.
     pub async fn wait(self) -> Result<(), ProcessError> {
-        let grpc = self
-            .grpc
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let http = self
-            .http
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        self.stopped.wait().await;
+        let grpc = finish("gRPC server", self.grpc, self.shutdown_grace).await;
+        let http = finish("HTTP server", self.http, self.shutdown_grace).await;
         for (name, worker) in self.workers {
             if tokio::time::timeout(WORKER_GRACE, worker).await.is_err() {
                 tracing::warn!(worker = name, "worker did not stop within its grace period");
@@ -155,5 +199,30 @@ impl RunningProcess {
         grpc?;
         http?;
         Ok(())
+    }
+}
+
+/// A server's result, or `Ok` after cutting off the calls still running at
+/// the end of the grace period.
+async fn finish<E>(
+    what: &str,
+    mut task: tokio::task::JoinHandle<Result<(), E>>,
+    grace: Duration,
+) -> Result<(), ProcessError>
+where
+    ProcessError: From<E>,
+{
+    match tokio::time::timeout(grace, &mut task).await {
+        Ok(Ok(result)) => Ok(result?),
+        Ok(Err(join)) => Err(std::io::Error::other(format!("{what}: {join}")).into()),
+        Err(_) => {
+            tracing::warn!(
+                server = what,
+                ?grace,
+                "calls still running at the end of the grace period: cut off"
+            );
+            task.abort();
+            Ok(())
+        }
     }
 }

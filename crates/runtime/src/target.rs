@@ -13,14 +13,21 @@ use minsheng_eventstore::EventStore;
 use crate::auth::AccessTable;
 use crate::grpc::DescriptorSet;
 use crate::health::Readiness;
+use crate::metrics::MetricsRegistry;
 use crate::shutdown::Shutdown;
+use crate::subscription::Subscriber;
 
 /// What the runtime lends a target.
 #[derive(Clone, Debug)]
 pub struct TargetContext {
+    /// The process's store; appends through it are timed on `/metrics`.
     pub store: Arc<dyn EventStore>,
+    /// Triggered when the servers stop (after the drain delay); workers
+    /// return when they see it.
     pub shutdown: Shutdown,
     pub readiness: Readiness,
+    /// Where a target registers its own metrics.
+    pub metrics: MetricsRegistry,
 }
 
 /// What a target hands the runtime.
@@ -32,6 +39,7 @@ pub struct Registration {
     pub(crate) service_names: Vec<&'static str>,
     pub(crate) http: axum::Router,
     pub(crate) workers: Vec<(String, BoxFuture<'static, ()>)>,
+    pub(crate) subscribers: Vec<Box<dyn Subscriber>>,
 }
 
 impl std::fmt::Debug for Registration {
@@ -39,6 +47,7 @@ impl std::fmt::Debug for Registration {
         f.debug_struct("Registration")
             .field("services", &self.service_names)
             .field("workers", &self.workers.len())
+            .field("subscriptions", &self.subscribers.len())
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +84,13 @@ impl Registration {
     /// HTTP routes, merged beside `/healthz`, `/readyz` and `/metrics`.
     pub fn http(&mut self, router: axum::Router) -> &mut Self {
         self.http = std::mem::take(&mut self.http).merge(router);
+        self
+    }
+
+    /// A subscriber the runtime feeds with its context's events, from its
+    /// checkpoint on; the process is not ready until it has caught up.
+    pub fn subscription(&mut self, subscriber: impl Subscriber) -> &mut Self {
+        self.subscribers.push(Box::new(subscriber));
         self
     }
 

@@ -3,29 +3,25 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use minsheng_runtime::health::Readiness;
 use minsheng_runtime::http::{HttpState, router, serve};
+use minsheng_runtime::metrics::MetricsRegistry;
 use minsheng_runtime::shutdown::Shutdown;
 use minsheng_testkit::http_get;
 use prometheus_client::metrics::counter::Counter;
-use prometheus_client::registry::Registry;
 
 async fn spawn_app(
     readiness: Readiness,
-    registry: Registry,
+    metrics: MetricsRegistry,
 ) -> (
     SocketAddr,
     Shutdown,
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
     let shutdown = Shutdown::new();
-    let state = HttpState {
-        readiness,
-        registry: Arc::new(registry),
-    };
+    let state = HttpState { readiness, metrics };
     let (addr, task) = serve(
         "127.0.0.1:0".parse().unwrap(),
         router(state),
@@ -40,7 +36,7 @@ async fn spawn_app(
 async fn readiness_follows_the_components_and_goes_false_on_drain() {
     let readiness = Readiness::new();
     readiness.set("store", false);
-    let (addr, shutdown, task) = spawn_app(readiness.clone(), Registry::default()).await;
+    let (addr, shutdown, task) = spawn_app(readiness.clone(), MetricsRegistry::new()).await;
 
     let probe = move |path: &'static str| {
         tokio::task::spawn_blocking(move || http_get(addr, path).unwrap())
@@ -72,13 +68,9 @@ async fn readiness_follows_the_components_and_goes_false_on_drain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_served_as_prometheus_text() {
-    let mut registry = Registry::default();
+    let registry = MetricsRegistry::new();
     let appends = Counter::<u64>::default();
-    registry.register(
-        "minsheng_test_appends",
-        "Appends seen by the test",
-        appends.clone(),
-    );
+    registry.register("test_appends", "Appends seen by the test", appends.clone());
     appends.inc_by(3);
     let (addr, shutdown, _task) = spawn_app(Readiness::new(), registry).await;
 

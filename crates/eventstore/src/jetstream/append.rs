@@ -89,6 +89,14 @@ impl JetStreamStore {
             if request_id.is_some() {
                 message = message.message_id(&commit_id);
             }
+            // The trace of the command that wrote these events, for whoever
+            // reads the raw stream (checked to be a traceparent by the limits).
+            if let Some(traceparent) = events
+                .first()
+                .and_then(|e| e.metadata.traceparent.as_deref())
+            {
+                message = message.header(commit::TRACEPARENT_HEADER, traceparent);
+            }
             let outcome = match self.send(&subject, message, size).await? {
                 Attempt::Stored(sequence) => AppendOutcome {
                     first_version: version + 1,

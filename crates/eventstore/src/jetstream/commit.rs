@@ -5,7 +5,8 @@
 //! - One append is one message (a [`CommitBody`]), so it is atomic on any
 //!   server version. Its `Ms-Last-Version` header lets the backend learn a
 //!   stream's version without parsing the body; `Ms-Commit-Id` names the
-//!   append (see `append`).
+//!   append (see `append`); `traceparent` carries the trace of the command
+//!   that made it.
 //! - A [`Position`] packs the message's stream sequence and the event's index
 //!   in it: `sequence << 10 | index`. Sequences start at 1, so every position
 //!   is above [`Position::START`].
@@ -24,6 +25,8 @@ use crate::stream::{Context, StreamName};
 pub(crate) const LAST_VERSION_HEADER: &str = "Ms-Last-Version";
 /// The append's own id, to recognise a re-sent append that had landed.
 pub(crate) const COMMIT_ID_HEADER: &str = "Ms-Commit-Id";
+/// W3C trace context of the command that made the append.
+pub(crate) const TRACEPARENT_HEADER: &str = "traceparent";
 const SUBJECT_PREFIX: &str = "ms.ev.";
 const INDEX_BITS: u32 = 10;
 const _: () = assert!(MAX_EVENTS_PER_APPEND <= 1 << INDEX_BITS);

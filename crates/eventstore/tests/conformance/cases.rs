@@ -643,6 +643,18 @@ pub async fn bad_input_is_refused_and_nothing_is_written(backend: &mut impl Back
         ),
         "schema_version"
     );
+    let traced = event("t", 0).with_metadata(Metadata {
+        traceparent: Some("00-abc\r\nNats-Msg-Id: forged".into()),
+        ..Metadata::default()
+    });
+    assert_eq!(
+        field_of(
+            store
+                .append(&s, ExpectedVersion::Any, vec![traced], None)
+                .await
+        ),
+        "metadata.traceparent"
+    );
     assert_eq!(
         field_of(store.save_checkpoint("a.b", Position(1)).await),
         "checkpoint name"

@@ -1,5 +1,7 @@
-//! RPC metrics: calls by method and final status code, and latency by
-//! method, for `/metrics`. A unary call's status comes in the response
+//! RPC metrics and spans: calls by method and final status code, and
+//! latency by method, for `/metrics`; and one `grpc.server` span per call,
+//! child of the caller's trace when the request carries a `traceparent`,
+//! with the OpenTelemetry RPC attributes and the final code. A unary call's status comes in the response
 //! trailers (or, for a refusal, in the headers), so the layer follows the
 //! response body to its end. Method labels are limited to the methods the
 //! process serves; anything else counts as `other`, so a caller cannot grow
@@ -18,6 +20,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use tonic::body::Body;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
@@ -107,15 +111,20 @@ where
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let method = self.metrics.label(request.uri().path());
+        let span = call_span(&method);
+        // Only fails when no OpenTelemetry layer is installed: nothing to link.
+        let _ = span.set_parent(crate::telemetry::extract(request.headers()));
         let recorder = Recorder {
-            method: self.metrics.label(request.uri().path()),
+            method,
             started: Instant::now(),
             done: false,
             metrics: self.metrics.clone(),
+            span: span.clone(),
         };
         let mut inner = super::take_ready(&mut self.inner);
         Box::pin(async move {
-            let response = inner.call(request).await?;
+            let response = inner.call(request).instrument(span).await?;
             let mut recorder = recorder;
             // A refusal carries its status in the headers: record it now.
             if let Some(code) = status_in(response.headers()) {
@@ -133,6 +142,25 @@ where
     }
 }
 
+/// The call's span. Its fields are the method and the outcome only: no
+/// request data, so no personal data.
+fn call_span(method: &str) -> tracing::Span {
+    let (service, name) = method
+        .trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or((method, ""));
+    tracing::info_span!(
+        "grpc.server",
+        otel.name = %method.trim_start_matches('/'),
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.service = %service,
+        rpc.method = %name,
+        rpc.grpc.status_code = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    )
+}
+
 fn status_in(headers: &http::HeaderMap) -> Option<i32> {
     headers.get("grpc-status")?.to_str().ok()?.parse().ok()
 }
@@ -144,6 +172,8 @@ struct Recorder {
     started: Instant,
     done: bool,
     metrics: RpcMetrics,
+    /// Kept open until the call ends, so its duration covers the response.
+    span: tracing::Span,
 }
 
 impl Recorder {
@@ -152,10 +182,12 @@ impl Recorder {
             return;
         }
         // No status at all: the call was cut off (the client went away).
-        let code = code.map_or_else(
-            || "Cancelled".to_owned(),
-            |c| format!("{:?}", tonic::Code::from(c)),
-        );
+        let code = code.map_or(tonic::Code::Cancelled, tonic::Code::from);
+        self.span.record("rpc.grpc.status_code", code as i32);
+        if code != tonic::Code::Ok {
+            self.span.record("otel.status_code", "ERROR");
+        }
+        let code = format!("{code:?}");
         let labels = CallLabels {
             method: self.method.clone(),
             code,

@@ -3,6 +3,7 @@
 //! front, and limits on message size, concurrency and time.
 
 pub mod auth;
+pub mod command;
 pub mod metrics;
 pub mod status;
 
@@ -13,6 +14,7 @@ use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 
+use crate::health::Readiness;
 use crate::shutdown::Shutdown;
 
 /// The service that `poll_ready` readied, for `call` to use; a fresh clone
@@ -50,21 +52,43 @@ impl Default for GrpcLimits {
 /// The encoded descriptors of the services a target serves, for reflection.
 pub type DescriptorSet = &'static [u8];
 
-/// Builds the health service and reports every named service SERVING.
-/// Returns the reporter so that readiness changes can flip it.
+/// Builds the health service. Every named service, and the server as a
+/// whole (`""`), reports SERVING while `readiness` says the process is ready
+/// and NOT_SERVING otherwise (starting, a subscription catching up, draining),
+/// until `stop`.
 pub async fn health(
-    services: &[&str],
-) -> (
-    tonic_health::server::HealthReporter,
-    tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
-) {
+    services: &[&'static str],
+    readiness: &Readiness,
+    stop: Shutdown,
+) -> tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health> {
     let (reporter, service) = tonic_health::server::health_reporter();
-    for name in services {
-        reporter
-            .set_service_status(*name, tonic_health::ServingStatus::Serving)
-            .await;
+    let mut names: Vec<&'static str> = services.to_vec();
+    names.push("");
+    let mut changes = readiness.changes();
+    let ready = *changes.borrow_and_update();
+    report(&reporter, &names, ready).await;
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = stop.wait() => return,
+                changed = changes.changed() => if changed.is_err() { return },
+            }
+            let ready = *changes.borrow_and_update();
+            report(&reporter, &names, ready).await;
+        }
+    });
+    service
+}
+
+async fn report(reporter: &tonic_health::server::HealthReporter, names: &[&str], ready: bool) {
+    let status = if ready {
+        tonic_health::ServingStatus::Serving
+    } else {
+        tonic_health::ServingStatus::NotServing
+    };
+    for name in names {
+        reporter.set_service_status(*name, status).await;
     }
-    (reporter, service)
 }
 
 /// Binds `addr` (port 0 picks one) and serves `routes` plus reflection

@@ -1,0 +1,235 @@
+//! Following a context's events: a [`Subscriber`] handles them one by one;
+//! [`run`] feeds it from the store's catch-up subscription, saves its
+//! checkpoint, restarts it from the checkpoint after an error, reports it
+//! not ready until it has caught up, and measures it:
+//!
+//! - `minsheng_subscription_lag_seconds{consumer}`: how old (by its
+//!   recorded time) the event just handled was, 0 once caught up;
+//! - `minsheng_subscription_position{consumer}`: the last position handled;
+//! - `minsheng_subscription_events_total{consumer}` and
+//!   `minsheng_subscription_restarts_total{consumer}`.
+//!
+//! Delivery is at least once: after a crash the events since the last
+//! checkpoint come again. A subscriber whose effects must count exactly once
+//! keeps its checkpoint with its state, by overriding
+//! [`Subscriber::resume_after`] and [`Subscriber::commit`].
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::{FutureExt, StreamExt};
+use minsheng_eventstore::{Context, EventStore, Position, RecordedEvent, StoreError};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use tracing::Instrument;
+
+use crate::health::Readiness;
+use crate::metrics::MetricsRegistry;
+use crate::shutdown::Shutdown;
+
+/// Events handled between two checkpoints while catching up; a caught-up
+/// subscriber also saves whenever it runs out of events.
+const CHECKPOINT_EVERY: u64 = 1_000;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubscriberError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Handler(String),
+}
+
+#[async_trait]
+pub trait Subscriber: Send + 'static {
+    /// Names the checkpoint and the metrics label: stable, unique in the
+    /// mesh, and a valid checkpoint name (letters, digits, `-`, `_`).
+    fn name(&self) -> &str;
+
+    /// The context whose events it follows.
+    fn context(&self) -> &Context;
+
+    /// Handles one event. An error restarts the subscription from the last
+    /// checkpoint after a pause.
+    async fn handle(&mut self, event: &RecordedEvent) -> Result<(), SubscriberError>;
+
+    /// Where to resume. By default, the checkpoint saved in the store.
+    async fn resume_after(&mut self, store: &dyn EventStore) -> Result<Position, SubscriberError> {
+        Ok(store
+            .load_checkpoint(self.name())
+            .await?
+            .unwrap_or(Position::START))
+    }
+
+    /// Makes everything handled up to `position` durable. By default, saves
+    /// the checkpoint in the store.
+    async fn commit(
+        &mut self,
+        store: &dyn EventStore,
+        position: Position,
+    ) -> Result<(), SubscriberError> {
+        Ok(store.save_checkpoint(self.name(), position).await?)
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConsumerLabel {
+    consumer: String,
+}
+
+/// The subscription metrics of one process.
+#[derive(Clone, Debug)]
+pub struct SubscriptionMetrics {
+    lag: Family<ConsumerLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
+    position: Family<ConsumerLabel, Gauge>,
+    events: Family<ConsumerLabel, Counter>,
+    restarts: Family<ConsumerLabel, Counter>,
+}
+
+impl SubscriptionMetrics {
+    pub fn register(registry: &MetricsRegistry) -> Self {
+        let metrics = SubscriptionMetrics {
+            lag: Family::default(),
+            position: Family::default(),
+            events: Family::default(),
+            restarts: Family::default(),
+        };
+        registry.register(
+            "subscription_lag_seconds",
+            "Age of the event a consumer handled last; 0 when it has caught up",
+            metrics.lag.clone(),
+        );
+        registry.register(
+            "subscription_position",
+            "Position of the last event a consumer handled",
+            metrics.position.clone(),
+        );
+        registry.register(
+            "subscription_events",
+            "Events a consumer handled",
+            metrics.events.clone(),
+        );
+        registry.register(
+            "subscription_restarts",
+            "Times a consumer restarted from its checkpoint after an error",
+            metrics.restarts.clone(),
+        );
+        metrics
+    }
+}
+
+/// Everything [`run`] needs beside the subscriber.
+#[derive(Clone, Debug)]
+pub struct SubscriptionEnv {
+    pub store: std::sync::Arc<dyn EventStore>,
+    pub readiness: Readiness,
+    pub metrics: SubscriptionMetrics,
+    pub shutdown: Shutdown,
+}
+
+/// Runs `subscriber` until shutdown, then saves its checkpoint and returns.
+pub async fn run(mut subscriber: Box<dyn Subscriber>, env: SubscriptionEnv) {
+    let name = subscriber.name().to_owned();
+    let component = format!("subscription:{name}");
+    let label = ConsumerLabel {
+        consumer: name.clone(),
+    };
+    env.readiness.set(&component, false);
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        match follow(subscriber.as_mut(), &env, &component, &label).await {
+            Ok(()) => return,
+            Err(error) => {
+                env.metrics.restarts.get_or_create(&label).inc();
+                tracing::warn!(consumer = %name, %error, retry_in = ?backoff, "subscription failed; restarting from its checkpoint");
+            }
+        }
+        tokio::select! {
+            () = env.shutdown.wait() => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// One subscription, from the checkpoint until shutdown (`Ok`) or an error.
+async fn follow(
+    subscriber: &mut dyn Subscriber,
+    env: &SubscriptionEnv,
+    component: &str,
+    label: &ConsumerLabel,
+) -> Result<(), SubscriberError> {
+    let store = env.store.as_ref();
+    let mut committed = subscriber.resume_after(store).await?;
+    let mut handled = committed;
+    let mut events = store.subscribe(subscriber.context(), committed).await?;
+    let mut next = None;
+    let mut since_commit = 0u64;
+    loop {
+        let item = match next.take() {
+            Some(item) => item,
+            None => {
+                // Nothing more is waiting: caught up.
+                if handled > committed {
+                    subscriber.commit(store, handled).await?;
+                    committed = handled;
+                    since_commit = 0;
+                }
+                env.metrics.lag.get_or_create(label).set(0.0);
+                env.readiness.set(component, true);
+                tokio::select! {
+                    () = env.shutdown.wait() => return Ok(()),
+                    item = events.next() => item.ok_or_else(ended)?,
+                }
+            }
+        };
+        let event = item?;
+        match &event.metadata.traceparent {
+            // Traced commands get a span per event, linked to the command's.
+            Some(traceparent) => {
+                let span = tracing::info_span!(
+                    "subscription.handle",
+                    otel.name = %format!("{} handle", label.consumer),
+                    consumer = %label.consumer,
+                    event.r#type = %event.event_type,
+                    event.position = event.position.0,
+                );
+                crate::telemetry::link_to_traceparent(&span, traceparent);
+                subscriber.handle(&event).instrument(span).await?;
+            }
+            None => subscriber.handle(&event).await?,
+        }
+        handled = event.position;
+        let age = (chrono::Utc::now() - event.recorded_at).as_seconds_f64();
+        env.metrics.lag.get_or_create(label).set(age.max(0.0));
+        env.metrics
+            .position
+            .get_or_create(label)
+            .set(i64::try_from(handled.0).unwrap_or(i64::MAX));
+        env.metrics.events.get_or_create(label).inc();
+        since_commit += 1;
+        if since_commit >= CHECKPOINT_EVERY {
+            subscriber.commit(store, handled).await?;
+            committed = handled;
+            since_commit = 0;
+        }
+        if env.shutdown.is_triggered() {
+            if handled > committed {
+                subscriber.commit(store, handled).await?;
+            }
+            return Ok(());
+        }
+        next = match events.next().now_or_never() {
+            None => None,
+            Some(Some(item)) => Some(item),
+            Some(None) => return Err(ended()),
+        };
+    }
+}
+
+fn ended() -> SubscriberError {
+    SubscriberError::Store(StoreError::Unavailable("the subscription ended".to_owned()))
+}
