@@ -111,6 +111,20 @@ pub trait EventStore: Send + Sync + fmt::Debug {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// The position of `context`'s last event ([`Position::START`] if it has
+    /// none): a subscriber that has handled it has caught up with what was
+    /// there when it asked. The default reads the whole log; backends
+    /// answer from an index.
+    async fn head(&self, context: &Context) -> Result<Position, StoreError> {
+        let mut head = Position::START;
+        loop {
+            match self.read_all(context, head, 4096).await?.last() {
+                Some(event) => head = event.position,
+                None => return Ok(head),
+            }
+        }
+    }
+
     /// A catch-up subscription to `context`: every event after `after`, the
     /// stored ones first, then new ones as they are committed, with no gap
     /// and no duplicate.

@@ -98,6 +98,10 @@ impl EventStore for MeteredStore {
         self.inner.read_all(context, after, limit).await
     }
 
+    async fn head(&self, context: &Context) -> Result<Position, StoreError> {
+        self.inner.head(context).await
+    }
+
     async fn subscribe(
         &self,
         context: &Context,

@@ -130,14 +130,26 @@ pub struct SubscriptionEnv {
     pub shutdown: Shutdown,
 }
 
-/// Runs `subscriber` until shutdown, then saves its checkpoint and returns.
-pub async fn run(mut subscriber: Box<dyn Subscriber>, env: SubscriptionEnv) {
+/// Marks `subscriber` not ready at once, and returns the task that runs it
+/// until shutdown, then saves its checkpoint and returns.
+pub fn run(
+    subscriber: Box<dyn Subscriber>,
+    env: SubscriptionEnv,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let component = format!("subscription:{}", subscriber.name());
+    env.readiness.set(&component, false);
+    follow_until_shutdown(subscriber, env, component)
+}
+
+async fn follow_until_shutdown(
+    mut subscriber: Box<dyn Subscriber>,
+    env: SubscriptionEnv,
+    component: String,
+) {
     let name = subscriber.name().to_owned();
-    let component = format!("subscription:{name}");
     let label = ConsumerLabel {
         consumer: name.clone(),
     };
-    env.readiness.set(&component, false);
     let mut backoff = FIRST_BACKOFF;
     loop {
         match follow(subscriber.as_mut(), &env, &component, &label).await {
@@ -165,6 +177,10 @@ async fn follow(
     let store = env.store.as_ref();
     let mut committed = subscriber.resume_after(store).await?;
     let mut handled = committed;
+    // Caught up once everything there now has been handled.
+    let head = store.head(subscriber.context()).await?;
+    let mut caught_up = handled >= head;
+    env.readiness.set(component, caught_up);
     let mut events = store.subscribe(subscriber.context(), committed).await?;
     let mut next = None;
     let mut since_commit = 0u64;
@@ -178,8 +194,9 @@ async fn follow(
                     committed = handled;
                     since_commit = 0;
                 }
-                env.metrics.lag.get_or_create(label).set(0.0);
-                env.readiness.set(component, true);
+                if caught_up {
+                    env.metrics.lag.get_or_create(label).set(0.0);
+                }
                 tokio::select! {
                     () = env.shutdown.wait() => return Ok(()),
                     item = events.next() => item.ok_or_else(ended)?,
@@ -210,6 +227,10 @@ async fn follow(
             .get_or_create(label)
             .set(i64::try_from(handled.0).unwrap_or(i64::MAX));
         env.metrics.events.get_or_create(label).inc();
+        if !caught_up && handled >= head {
+            caught_up = true;
+            env.readiness.set(component, true);
+        }
         since_commit += 1;
         if since_commit >= CHECKPOINT_EVERY {
             subscriber.commit(store, handled).await?;

@@ -127,7 +127,7 @@ impl JetStreamStore {
     }
 
     /// What the append stored at `sequence` wrote.
-    async fn outcome_at(
+    pub(super) async fn outcome_at(
         &self,
         js_stream: &JsStream,
         sequence: u64,

@@ -377,6 +377,23 @@ impl EventStore for JetStreamStore {
         Ok(events)
     }
 
+    async fn head(&self, context: &Context) -> Result<Position, StoreError> {
+        let stream = self.stream(context).await?;
+        let last = retrying(self.config.retry_for, "jetstream stream info", || async {
+            Ok(stream
+                .get_info()
+                .await
+                .map_err(passing)?
+                .state
+                .last_sequence)
+        })
+        .await?;
+        if last == 0 {
+            return Ok(Position::START);
+        }
+        Ok(self.outcome_at(&stream, last).await?.position)
+    }
+
     async fn read_all(
         &self,
         context: &Context,

@@ -209,6 +209,19 @@ impl EventStore for SqliteStore {
         .await
     }
 
+    async fn head(&self, context: &Context) -> Result<Position, StoreError> {
+        let context = context.clone();
+        self.read(move |conn| {
+            let last: Option<i64> = conn
+                .prepare_cached("SELECT max(position) FROM events WHERE context = ?1")
+                .map_err(db_err)?
+                .query_row(params![context.as_str()], |row| row.get(0))
+                .map_err(db_err)?;
+            Ok(Position(last.map_or(0, |p| p.max(0).unsigned_abs())))
+        })
+        .await
+    }
+
     async fn read_all(
         &self,
         context: &Context,

@@ -736,3 +736,40 @@ pub async fn data_survives_a_restart(backend: &mut impl Backend) {
         })
     ));
 }
+
+pub async fn the_head_is_the_last_event_of_the_context(backend: &mut impl Backend) {
+    let store = backend.store().await;
+    let test = context("test");
+    assert_eq!(store.head(&test).await.unwrap(), Position::START);
+    store
+        .append(
+            &stream("test.bike.h1"),
+            ExpectedVersion::Any,
+            events("h", 0..3),
+            None,
+        )
+        .await
+        .unwrap();
+    let outcome = store
+        .append(
+            &stream("test.bike.h2"),
+            ExpectedVersion::Any,
+            events("h", 3..5),
+            None,
+        )
+        .await
+        .unwrap();
+    store
+        .append(
+            &stream("other.bike.h3"),
+            ExpectedVersion::Any,
+            events("o", 0..1),
+            None,
+        )
+        .await
+        .unwrap();
+    let head = store.head(&test).await.unwrap();
+    assert_eq!(head, outcome.position);
+    let everything = store.read_all(&test, Position::START, 100).await.unwrap();
+    assert_eq!(everything.last().map(|e| e.position), Some(head));
+}

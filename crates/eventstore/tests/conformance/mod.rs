@@ -42,6 +42,7 @@ macro_rules! conformance_suite {
             a_subscription_resumes_from_a_checkpoint,
             a_subscription_keeps_up_with_concurrent_writers,
             bad_input_is_refused_and_nothing_is_written,
+            the_head_is_the_last_event_of_the_context,
             data_survives_a_restart,
         );
     };

@@ -52,7 +52,8 @@ pub fn command_context<T>(request: &Request<T>) -> Result<CommandContext, Status
             correlation_id: correlation_id
                 .or_else(|| request_id.as_ref().map(|id| id.as_str().to_owned())),
             traceparent: crate::telemetry::current_traceparent(),
-            ..Metadata::default()
+            request_id: request_id.as_ref().map(|id| id.as_str().to_owned()),
+            causation_id: None,
         },
         request_id,
     })
