@@ -19,6 +19,7 @@ use minsheng_runtime::grpc::GrpcLimits;
 use minsheng_runtime::process::{self, ProcessConfig};
 use minsheng_runtime::shutdown::Shutdown;
 use minsheng_runtime::target::Target;
+use minsheng_runtime::telemetry;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,6 +41,21 @@ struct Cli {
     #[arg(long, env = "MINSHENG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     log_format: LogFormat,
 
+    /// Export traces over OTLP/gRPC to this collector, e.g.
+    /// http://otel-collector:4317. Unset: traces are not exported.
+    #[arg(
+        long,
+        env = "OTEL_EXPORTER_OTLP_ENDPOINT",
+        value_name = "URL",
+        global = true
+    )]
+    otlp_endpoint: Option<String>,
+
+    /// The traces' service name. Default: `minsheng` for `up`,
+    /// `minsheng-<targets>` for `serve`.
+    #[arg(long, env = "OTEL_SERVICE_NAME", value_name = "NAME", global = true)]
+    otel_service_name: Option<String>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -48,6 +64,15 @@ struct Cli {
 enum LogFormat {
     Pretty,
     Json,
+}
+
+impl From<LogFormat> for telemetry::LogFormat {
+    fn from(format: LogFormat) -> Self {
+        match format {
+            LogFormat::Pretty => telemetry::LogFormat::Pretty,
+            LogFormat::Json => telemetry::LogFormat::Json,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -146,7 +171,26 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // Traces are named after what runs: `minsheng` for `up`, one name per
+    // chosen set of targets for `serve`.
+    let service_name = cli
+        .otel_service_name
+        .clone()
+        .unwrap_or_else(|| match &cli.command {
+            Command::Serve { targets, .. } => format!("minsheng-{}", targets.join("+")),
+            _ => "minsheng".to_owned(),
+        });
+    let telemetry = telemetry::init(telemetry::TelemetryConfig {
+        log_format: cli.log_format.into(),
+        service_name,
+        otlp_endpoint: cli.otlp_endpoint.clone(),
+    })?;
+    let outcome = run_command(cli).await;
+    telemetry.shutdown();
+    outcome
+}
+
+async fn run_command(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Version => {
             println!("minsheng {}", env!("CARGO_PKG_VERSION"));
@@ -244,18 +288,6 @@ fn redact(url: &str) -> String {
     {
         Some((scheme, host)) => format!("{scheme}://***@{host}"),
         None => url.to_owned(),
-    }
-}
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MINSHENG_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Pretty => builder.init(),
-        LogFormat::Json => builder.json().init(),
     }
 }
 

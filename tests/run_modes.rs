@@ -1,6 +1,7 @@
 //! The real binary in both run modes: `up` on the embedded store and
-//! `serve` against a real nats-server, answering health over gRPC and HTTP,
-//! and stopping cleanly on SIGTERM.
+//! `serve` against a real nats-server, answering health and reflection,
+//! checking tokens, counting calls on `/metrics`, exporting traces to an
+//! OTLP receiver, and stopping cleanly on SIGTERM.
 
 #![allow(clippy::unwrap_used)]
 
@@ -10,8 +11,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use minsheng_runtime::auth::TokenKeys;
+use futures::StreamExt;
+use minsheng_runtime::auth::{Claims, TokenKeys};
+use minsheng_testkit::otlp::OtlpReceiver;
 use minsheng_testkit::{NatsServer, http_get};
+use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
@@ -74,13 +78,115 @@ fn start(mut command: Command) -> Running {
     }
 }
 
-async fn assert_serving(running: &Running) {
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", running.grpc))
+async fn channel(running: &Running) -> tonic::transport::Channel {
+    tonic::transport::Channel::from_shared(format!("http://{}", running.grpc))
         .unwrap()
+        .timeout(Duration::from_secs(20))
         .connect()
         .await
+        .unwrap()
+}
+
+/// A method no target serves: every token is checked against the access
+/// table first, which allows no role to call it.
+const UNSERVED: &str = "/minsheng.nowhere.v1.Nothing/Call";
+
+async fn call_unserved(running: &Running, token: Option<&str>) -> Code {
+    let mut client = tonic::client::Grpc::new(channel(running).await);
+    client.ready().await.unwrap();
+    let mut request = tonic::Request::new(HealthCheckRequest::default());
+    if let Some(token) = token {
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    client
+        .unary::<_, HealthCheckRequest, _>(
+            request,
+            http::uri::PathAndQuery::from_static(UNSERVED),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .unwrap_err()
+        .code()
+}
+
+/// Missing, expired and forged tokens are UNAUTHENTICATED; a good token
+/// without a role that may call the method is PERMISSION_DENIED.
+async fn assert_tokens_are_checked(running: &Running, key_file: &std::path::Path) {
+    let keys = TokenKeys::load(key_file).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let stale = Claims {
+        sub: "officer-7".into(),
+        roles: vec!["officer".into()],
+        iat: now - 7200,
+        exp: now - 3600,
+    };
+    // The key file holds the secret in hex.
+    let text = std::fs::read_to_string(key_file).unwrap();
+    let secret: Vec<u8> = (0..text.trim().len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text.trim()[i..i + 2], 16).unwrap())
+        .collect();
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &stale,
+        &jsonwebtoken::EncodingKey::from_secret(&secret),
+    )
+    .unwrap();
+    let forged = TokenKeys::from_secret(b"someone else's key, not this one")
+        .mint("officer-7", &["officer".into()], Duration::from_secs(600))
         .unwrap();
-    let status = HealthClient::new(channel)
+    let good = keys
+        .mint("officer-7", &["officer".into()], Duration::from_secs(600))
+        .unwrap();
+    assert_eq!(call_unserved(running, None).await, Code::Unauthenticated);
+    assert_eq!(
+        call_unserved(running, Some(&expired)).await,
+        Code::Unauthenticated
+    );
+    assert_eq!(
+        call_unserved(running, Some(&forged)).await,
+        Code::Unauthenticated
+    );
+    assert_eq!(
+        call_unserved(running, Some(&good)).await,
+        Code::PermissionDenied
+    );
+}
+
+async fn assert_reflection_lists_health(running: &Running) {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    let request = tonic_reflection::pb::v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut answers = ServerReflectionClient::new(channel(running).await)
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(Ok(answer)) = answers.next().await else {
+        panic!("no reflection answer")
+    };
+    let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+        panic!("not a service list")
+    };
+    assert!(
+        list.service
+            .iter()
+            .any(|s| s.name == "grpc.health.v1.Health"),
+        "{list:?}"
+    );
+}
+
+async fn assert_serving(running: &Running, key_file: &std::path::Path) {
+    let status = HealthClient::new(channel(running).await)
         .check(HealthCheckRequest {
             service: String::new(),
         })
@@ -89,6 +195,8 @@ async fn assert_serving(running: &Running) {
         .into_inner()
         .status;
     assert_eq!(status, ServingStatus::Serving as i32);
+    assert_reflection_lists_health(running).await;
+    assert_tokens_are_checked(running, key_file).await;
     let http = running.http;
     let (ready, _) = tokio::task::spawn_blocking(move || http_get(http, "/readyz").unwrap())
         .await
@@ -103,13 +211,24 @@ async fn assert_serving(running: &Running) {
         metrics.contains("minsheng_build_info{version=\""),
         "{metrics}"
     );
-    // The health check above is counted, with its final code.
-    assert!(
-        metrics.contains(
-            "minsheng_grpc_server_calls_total{method=\"/grpc.health.v1.Health/Check\",code=\"Ok\"} 1"
-        ),
-        "{metrics}"
-    );
+    assert!(metrics.trim_end().ends_with("# EOF"), "{metrics}");
+    // Every sample line is `name{labels} value`.
+    for line in metrics.lines().filter(|l| !l.starts_with('#')) {
+        let (_, value) = line.rsplit_once(' ').unwrap();
+        value.parse::<f64>().unwrap();
+    }
+    // The calls above are counted, with their final codes.
+    let count = |method: &str, code: &str| {
+        let prefix =
+            format!("minsheng_grpc_server_calls_total{{method=\"{method}\",code=\"{code}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map_or(0, |v| v.parse::<u64>().unwrap())
+    };
+    assert_eq!(count("/grpc.health.v1.Health/Check", "Ok"), 1, "{metrics}");
+    assert_eq!(count("other", "Unauthenticated"), 3, "{metrics}");
+    assert_eq!(count("other", "PermissionDenied"), 1, "{metrics}");
 }
 
 /// SIGTERM, then the process must say it stopped and exit 0.
@@ -142,7 +261,7 @@ fn terminate(mut running: Running) {
 async fn up_serves_health_on_the_embedded_store_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let running = start(minsheng(&["up"], dir.path()));
-    assert_serving(&running).await;
+    assert_serving(&running, &dir.path().join("jwt.key")).await;
     assert!(
         dir.path().join("events.db").exists(),
         "the embedded store is in the data dir"
@@ -160,11 +279,59 @@ async fn serve_runs_against_nats_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
     let running = start(minsheng(
-        &["serve", "--target", "all", "--store", &nats.url()],
+        &[
+            "serve",
+            "--target",
+            "all",
+            "--store",
+            &nats.url(),
+            "--drain-delay",
+            "1s",
+        ],
         dir.path(),
     ));
-    assert_serving(&running).await;
+    assert_serving(&running, &dir.path().join("jwt.key")).await;
     terminate(running);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_exports_the_trace_of_a_call_to_an_otlp_receiver() {
+    let receiver = OtlpReceiver::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(minsheng(
+        &["--otlp-endpoint", &receiver.endpoint(), "up"],
+        dir.path(),
+    ));
+    let mut request = tonic::Request::new(HealthCheckRequest {
+        service: String::new(),
+    });
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{trace_id}-b7ad6b7169203331-01")
+            .parse()
+            .unwrap(),
+    );
+    HealthClient::new(channel(&running).await)
+        .check(request)
+        .await
+        .unwrap();
+    // The exporter flushes on the way out.
+    terminate(running);
+    let spans = receiver.spans();
+    let check = spans
+        .iter()
+        .find(|s| s.span.name == "grpc.health.v1.Health/Check")
+        .unwrap_or_else(|| panic!("no span for the call: {spans:?}"));
+    assert_eq!(check.service_name.as_deref(), Some("minsheng"));
+    let hex: String = check
+        .span
+        .trace_id
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(hex, trace_id);
+    assert_eq!(check.attribute("rpc.method").as_deref(), Some("Check"));
 }
 
 #[test]

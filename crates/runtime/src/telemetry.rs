@@ -1,9 +1,9 @@
 //! Logs and traces.
 //!
 //! Logs go to stderr, pretty or as JSON lines, filtered by `MINSHENG_LOG`
-//! (`info` by default). When `OTEL_EXPORTER_OTLP_ENDPOINT` is set, spans are
-//! also exported over OTLP/gRPC, under the service name the process gives
-//! (`OTEL_SERVICE_NAME` overrides it).
+//! (`info` by default). Given an OTLP endpoint (the binary reads
+//! `OTEL_EXPORTER_OTLP_ENDPOINT`), spans are also exported over OTLP/gRPC
+//! under the configured service name.
 //!
 //! Trace context travels as W3C `traceparent`: extracted from incoming gRPC
 //! metadata ([`extract`], used by the RPC layer), injected into outgoing
@@ -20,6 +20,7 @@ use std::collections::HashMap;
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -48,32 +49,36 @@ pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
 }
 
-/// Whether traces are exported: `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
-pub fn export_configured() -> bool {
-    std::env::var(opentelemetry_otlp::OTEL_EXPORTER_OTLP_ENDPOINT).is_ok_and(|v| !v.is_empty())
+/// How a process logs and traces.
+#[derive(Clone, Debug)]
+pub struct TelemetryConfig {
+    pub log_format: LogFormat,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
+    /// Where to export spans over OTLP/gRPC (`http://collector:4317`); none:
+    /// spans are not exported.
+    pub otlp_endpoint: Option<String>,
 }
 
 /// Sets up logging, and trace export if configured, for this process.
 /// Call it once, inside the Tokio runtime (the exporter's channel lives there).
-pub fn init(format: LogFormat, service_name: &str) -> Result<Telemetry, TelemetryError> {
+pub fn init(config: TelemetryConfig) -> Result<Telemetry, TelemetryError> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = tracing_subscriber::EnvFilter::try_from_env("MINSHENG_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
-    let logs = match format {
+    let logs = match config.log_format {
         LogFormat::Pretty => logs.boxed(),
         LogFormat::Json => logs.json().boxed(),
     };
-    let provider = if export_configured() {
+    let endpoint = config.otlp_endpoint.filter(|e| !e.is_empty());
+    let provider = if let Some(endpoint) = endpoint {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
+            .with_endpoint(endpoint)
             .build()?;
-        let name = std::env::var("OTEL_SERVICE_NAME")
-            .ok()
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| service_name.to_owned());
         let resource = opentelemetry_sdk::Resource::builder()
-            .with_service_name(name)
+            .with_service_name(config.service_name)
             .build();
         Some(
             SdkTracerProvider::builder()

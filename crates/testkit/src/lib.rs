@@ -12,8 +12,14 @@
 //! expected-sequence races (nats-server issue 4320).
 //!
 //! Nothing here touches 127.0.0.1:4222 or any server it did not start.
+//!
+//! With the `otlp` feature, [`otlp::OtlpReceiver`] is a real OTLP/gRPC trace
+//! receiver (the protocol's own types on a tonic server) that keeps what it
+//! is sent.
 
 mod nats;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 mod ports;
 
 pub use nats::{NatsCluster, NatsServer, http_get, nats_server_binary};
