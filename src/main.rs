@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
+use minsheng_leader::kube_lease::{KubeLease, LeaseConfig};
+use minsheng_leader::{AlwaysLeader, LeaderElection};
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::grpc::GrpcLimits;
 use minsheng_runtime::process::{self, ProcessConfig};
@@ -92,6 +94,52 @@ struct Listen {
     shutdown_grace: Duration,
 }
 
+/// Who runs the singleton workers (projectors, schedulers) when several
+/// replicas of a target run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum LeaderElectionKind {
+    /// This replica: right for one replica only.
+    Always,
+    /// The replica holding a coordination.k8s.io/v1 Lease (in Kubernetes).
+    KubeLease,
+}
+
+#[derive(Debug, clap::Args)]
+struct Election {
+    /// How singleton workers pick their one replica.
+    #[arg(long, env = "MINSHENG_LEADER_ELECTION", value_enum, default_value_t = LeaderElectionKind::Always)]
+    leader_election: LeaderElectionKind,
+    /// Namespace of the Leases (kube-lease); in a pod, from the downward API.
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    lease_namespace: String,
+    /// This replica's identity in the Leases (kube-lease): the pod name.
+    #[arg(long, env = "POD_NAME")]
+    lease_identity: Option<String>,
+}
+
+impl Election {
+    async fn build(self) -> anyhow::Result<Arc<dyn LeaderElection>> {
+        match self.leader_election {
+            LeaderElectionKind::Always => Ok(Arc::new(AlwaysLeader::new())),
+            LeaderElectionKind::KubeLease => {
+                // async-nats brings ring; with the eventstoredb feature,
+                // aws-lc-rs comes too and rustls cannot choose on its own.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let identity = self
+                    .lease_identity
+                    .or_else(|| std::env::var("HOSTNAME").ok())
+                    .context("--lease-identity (POD_NAME) is needed with kube-lease")?;
+                let client = kube::Client::try_default()
+                    .await
+                    .context("cannot reach the Kubernetes API for leader election")?;
+                let lease =
+                    KubeLease::new(client, LeaseConfig::new(&self.lease_namespace, &identity))?;
+                Ok(Arc::new(lease))
+            }
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 struct KeyFile {
     /// The JWT key file, shared by every replica of a deployment; default:
@@ -138,6 +186,8 @@ enum Command {
         key: KeyFile,
         #[command(flatten)]
         listen: Listen,
+        #[command(flatten)]
+        election: Election,
     },
     /// Print the version of this build and of its event-store kernel.
     Version,
@@ -220,7 +270,17 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             }
             let store_url = format!("sqlite://{}", cli.data_dir.join("events.db").display());
             let drain = listen.drain_delay.unwrap_or(Duration::ZERO);
-            run("up", &store_url, 1, targets::all(), keys, listen, drain).await?;
+            run(Plan {
+                mode: "up",
+                store_url,
+                replicas: 1,
+                targets: targets::all(),
+                keys,
+                listen,
+                drain_delay: drain,
+                leader: Arc::new(AlwaysLeader::new()),
+            })
+            .await?;
         }
         Command::Serve {
             targets,
@@ -228,26 +288,52 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             store_replicas,
             key,
             listen,
+            election,
         } => {
             let chosen = targets::chosen(&targets)?;
             let key_file = key.or_in(&cli.data_dir);
             let keys = TokenKeys::load(&key_file)?;
             let drain = listen.drain_delay.unwrap_or(Duration::from_secs(5));
-            run("serve", &store, store_replicas, chosen, keys, listen, drain).await?;
+            run(Plan {
+                mode: "serve",
+                store_url: store,
+                replicas: store_replicas,
+                targets: chosen,
+                keys,
+                listen,
+                drain_delay: drain,
+                leader: election.build().await?,
+            })
+            .await?;
         }
     }
     Ok(())
 }
 
-async fn run(
-    mode: &str,
-    store_url: &str,
+/// What `up` and `serve` run.
+struct Plan {
+    mode: &'static str,
+    store_url: String,
     replicas: usize,
     targets: Vec<Arc<dyn Target>>,
     keys: TokenKeys,
     listen: Listen,
     drain_delay: Duration,
-) -> anyhow::Result<()> {
+    leader: Arc<dyn LeaderElection>,
+}
+
+async fn run(plan: Plan) -> anyhow::Result<()> {
+    let Plan {
+        mode,
+        store_url,
+        replicas,
+        targets,
+        keys,
+        listen,
+        drain_delay,
+        leader,
+    } = plan;
+    let store_url = store_url.as_str();
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals()?;
     let store = minsheng_runtime::store::open(store_url, replicas)
@@ -260,6 +346,7 @@ async fn run(
         keys,
         drain_delay,
         shutdown_grace: listen.shutdown_grace,
+        leader,
     };
     let running = process::start(config, store, &targets, shutdown).await?;
     let names = if running.targets.is_empty() {

@@ -354,4 +354,29 @@ fn serve_refuses_an_unknown_target_a_missing_key_and_a_bad_store_url() {
     assert!(
         stderr_of(&["serve", "--target", "all", "--store", "postgres://db"]).contains("store url")
     );
+    // Outside a cluster, Lease election cannot start: said, not hung.
+    let out = minsheng(
+        &[
+            "serve",
+            "--target",
+            "all",
+            "--store",
+            "sqlite://x.db",
+            "--leader-election",
+            "kube-lease",
+            "--lease-identity",
+            "pod-a",
+        ],
+        dir.path(),
+    )
+    .env("KUBECONFIG", dir.path().join("no-such-kubeconfig"))
+    .env_remove("KUBERNETES_SERVICE_HOST")
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Kubernetes API"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

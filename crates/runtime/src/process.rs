@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use minsheng_eventstore::EventStore;
+use minsheng_leader::LeaderElection;
 
 use crate::auth::TokenKeys;
 use crate::grpc::metrics::RpcMetrics;
@@ -44,6 +45,8 @@ pub struct ProcessConfig {
     pub drain_delay: Duration,
     /// How long calls in flight may still run once the listeners close.
     pub shutdown_grace: Duration,
+    /// Always-leader when embedded; a Kubernetes Lease in a cluster.
+    pub leader: Arc<dyn LeaderElection>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +90,7 @@ pub async fn start(
         shutdown: stop.clone(),
         readiness: readiness.clone(),
         metrics: metrics.clone(),
+        leader: config.leader.clone(),
     };
     let mut registration = Registration::default();
     for target in targets {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use minsheng_eventstore::EventStore;
+use minsheng_leader::LeaderElection;
 
 use crate::auth::AccessTable;
 use crate::grpc::DescriptorSet;
@@ -28,6 +29,9 @@ pub struct TargetContext {
     pub readiness: Readiness,
     /// Where a target registers its own metrics.
     pub metrics: MetricsRegistry,
+    /// How singleton workers (projectors, schedulers) find out whether
+    /// this replica runs them; see [`minsheng_leader::while_leader`].
+    pub leader: Arc<dyn LeaderElection>,
 }
 
 /// What a target hands the runtime.

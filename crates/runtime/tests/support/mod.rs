@@ -266,11 +266,12 @@ pub async fn spawn_app_on(store: Arc<dyn EventStore>, options: AppOptions) -> Ap
         keys: keys(),
         drain_delay: options.drain_delay,
         shutdown_grace: options.shutdown_grace,
+        leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
     };
     let running = process::start(config, store.clone(), &[target], shutdown.clone())
         .await
         .unwrap();
-    App {
+    let app = App {
         grpc: running.grpc_addr,
         http: running.http_addr,
         shutdown,
@@ -278,7 +279,16 @@ pub async fn spawn_app_on(store: Arc<dyn EventStore>, options: AppOptions) -> Ap
         counted,
         open_counter,
         stopped: tokio::spawn(running.wait()),
+    };
+    if options.counter_open {
+        // As a load balancer would: no traffic until ready.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while http_get(app.http, "/readyz").await.0 != 200 {
+            assert!(std::time::Instant::now() < deadline, "never ready");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
+    app
 }
 
 /// A process on a fresh embedded store in `dir`.
