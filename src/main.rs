@@ -110,10 +110,10 @@ struct Election {
     #[arg(long, env = "MINSHENG_LEADER_ELECTION", value_enum, default_value_t = LeaderElectionKind::Always)]
     leader_election: LeaderElectionKind,
     /// Namespace of the Leases (kube-lease); in a pod, from the downward API.
-    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    #[arg(long, env = "MINSHENG_LEASE_NAMESPACE", default_value = "default")]
     lease_namespace: String,
     /// This replica's identity in the Leases (kube-lease): the pod name.
-    #[arg(long, env = "POD_NAME")]
+    #[arg(long, env = "MINSHENG_LEASE_IDENTITY")]
     lease_identity: Option<String>,
 }
 
@@ -128,7 +128,7 @@ impl Election {
                 let identity = self
                     .lease_identity
                     .or_else(|| std::env::var("HOSTNAME").ok())
-                    .context("--lease-identity (POD_NAME) is needed with kube-lease")?;
+                    .context("--lease-identity (MINSHENG_LEASE_IDENTITY or HOSTNAME) is needed with kube-lease")?;
                 let client = kube::Client::try_default()
                     .await
                     .context("cannot reach the Kubernetes API for leader election")?;

@@ -2,6 +2,8 @@
 //! 3-node cluster per test (streams and buckets at 3 replicas). A restart
 //! SIGKILLs every node and starts it again on the same store.
 
+#![allow(clippy::unwrap_used)]
+
 #[macro_use]
 mod conformance;
 
@@ -101,4 +103,41 @@ mod three_node_cluster {
     }
 
     conformance_suite!(backend());
+}
+
+/// The trace of the command that made an append rides on its NATS message,
+/// so a tool reading the raw stream can follow it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_carries_its_traceparent_as_a_nats_header() {
+    use minsheng_eventstore::{ExpectedVersion, Metadata, NewEvent, StreamName};
+    let server = NatsServer::start().expect("nats-server starts");
+    let store = JetStreamStore::connect(JetStreamConfig::new(server.url()))
+        .await
+        .unwrap();
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let event = NewEvent::new("test.Happened", 1, &"x")
+        .unwrap()
+        .with_metadata(Metadata {
+            traceparent: Some(traceparent.into()),
+            ..Metadata::default()
+        });
+    let stream = StreamName::parse("test.bike.traced").unwrap();
+    store
+        .append(&stream, ExpectedVersion::NoStream, vec![event], None)
+        .await
+        .unwrap();
+
+    let client = async_nats::connect(server.url()).await.unwrap();
+    let message = async_nats::jetstream::new(client)
+        .get_stream("MS_EV_TEST")
+        .await
+        .unwrap()
+        .get_last_raw_message_by_subject("ms.ev.test.bike.traced")
+        .await
+        .unwrap();
+    let header = message
+        .headers
+        .get("traceparent")
+        .map(|v| v.as_str().to_owned());
+    assert_eq!(header.as_deref(), Some(traceparent));
 }

@@ -130,3 +130,22 @@ async fn health_and_reflection_answer_without_a_token() {
     );
     app.stop(Duration::from_secs(20)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_request_is_refused_before_the_handler_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    let limit = minsheng_runtime::grpc::GrpcLimits::default().max_message_bytes;
+    let huge = "x".repeat(limit + 1);
+    let refused = say(
+        channel(app.grpc).await,
+        Some(&officer_token("officer-7")),
+        &huge,
+    )
+    .await
+    .unwrap_err();
+    // tonic answers OUT_OF_RANGE, naming the size and the limit.
+    assert_eq!(refused.code(), Code::OutOfRange, "{refused:?}");
+    assert!(refused.message().contains("too large"), "{refused:?}");
+    app.stop(Duration::from_secs(20)).await;
+}

@@ -31,7 +31,7 @@ pub struct GrpcLimits {
     /// Largest request message a service accepts. tonic sets this per
     /// service: each target applies it to its generated server with
     /// `max_decoding_message_size`, and tonic refuses larger messages with
-    /// RESOURCE_EXHAUSTED.
+    /// OUT_OF_RANGE ("decoded message length too large"), before the handler runs.
     pub max_message_bytes: usize,
     /// Requests handled at once per connection; more wait.
     pub concurrency_per_connection: usize,
