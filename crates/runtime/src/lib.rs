@@ -1,7 +1,7 @@
 //! # minsheng-runtime: what every service target shares
 //!
 //! A service crate supplies its domain and its handlers; the runtime does the
-//! rest the same way for all of them. Built so far (issue 3 is in progress):
+//! rest the same way for all of them:
 //!
 //! - [`auth`]: JWT bearer tokens (`sub`, `roles`, `exp`), minting and
 //!   verifying, and the table that says which roles may call which method.
@@ -26,7 +26,8 @@
 //! - [`telemetry`]: logs, OTLP trace export, and W3C trace context carried
 //!   through calls and events.
 //!
-//! Still to come here: leader election.
+//! Leader election lives in its own crate, `minsheng-leader`; targets get
+//! it in their [`target::TargetContext`].
 
 pub mod auth;
 pub mod grpc;
