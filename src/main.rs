@@ -18,6 +18,7 @@ use minsheng_leader::kube_lease::{KubeLease, LeaseConfig};
 use minsheng_leader::{AlwaysLeader, LeaderElection};
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::grpc::GrpcLimits;
+use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_runtime::process::{self, ProcessConfig};
 use minsheng_runtime::shutdown::Shutdown;
 use minsheng_runtime::target::Target;
@@ -158,6 +159,18 @@ impl KeyFile {
     }
 }
 
+#[derive(Debug, clap::Args)]
+struct PersonKeyFile {
+    /// The secret that turns resident IDs into person keys, shared by every
+    /// replica and every target; default: <data-dir>/person.key.
+    #[arg(
+        long = "person-key-file",
+        env = "MINSHENG_PERSON_KEY_FILE",
+        value_name = "FILE"
+    )]
+    path: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run every target in this process on the embedded store in the data
@@ -184,6 +197,8 @@ enum Command {
         store_replicas: usize,
         #[command(flatten)]
         key: KeyFile,
+        #[command(flatten)]
+        person_key: PersonKeyFile,
         #[command(flatten)]
         listen: Listen,
         #[command(flatten)]
@@ -268,6 +283,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             if created {
                 println!("created a new JWT key in {}", key_file.display());
             }
+            let (person_keys, _) = PersonKeys::load_or_create(&cli.data_dir.join("person.key"))?;
             let store_url = format!("sqlite://{}", cli.data_dir.join("events.db").display());
             let drain = listen.drain_delay.unwrap_or(Duration::ZERO);
             run(Plan {
@@ -279,6 +295,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 listen,
                 drain_delay: drain,
                 leader: Arc::new(AlwaysLeader::new()),
+                person_keys,
             })
             .await?;
         }
@@ -287,6 +304,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             store,
             store_replicas,
             key,
+            person_key,
             listen,
             election,
         } => {
@@ -303,6 +321,11 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 listen,
                 drain_delay: drain,
                 leader: election.build().await?,
+                person_keys: PersonKeys::load(
+                    &person_key
+                        .path
+                        .unwrap_or_else(|| cli.data_dir.join("person.key")),
+                )?,
             })
             .await?;
         }
@@ -320,6 +343,7 @@ struct Plan {
     listen: Listen,
     drain_delay: Duration,
     leader: Arc<dyn LeaderElection>,
+    person_keys: PersonKeys,
 }
 
 async fn run(plan: Plan) -> anyhow::Result<()> {
@@ -332,6 +356,7 @@ async fn run(plan: Plan) -> anyhow::Result<()> {
         listen,
         drain_delay,
         leader,
+        person_keys,
     } = plan;
     let store_url = store_url.as_str();
     let shutdown = Shutdown::new();
@@ -347,6 +372,7 @@ async fn run(plan: Plan) -> anyhow::Result<()> {
         drain_delay,
         shutdown_grace: listen.shutdown_grace,
         leader,
+        person_keys,
     };
     let running = process::start(config, store, &targets, shutdown).await?;
     let names = if running.targets.is_empty() {

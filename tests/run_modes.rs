@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use minsheng_runtime::auth::{Claims, TokenKeys};
+use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_testkit::otlp::OtlpReceiver;
 use minsheng_testkit::{NatsServer, http_get};
 use tonic::Code;
@@ -278,6 +279,7 @@ async fn serve_runs_against_nats_and_stops_on_sigterm() {
     let nats = NatsServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
     TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
+    PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
     let running = start(minsheng(
         &[
             "serve",
@@ -351,6 +353,11 @@ fn serve_refuses_an_unknown_target_a_missing_key_and_a_bad_store_url() {
             .contains("JWT key file")
     );
     TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
+    assert!(
+        stderr_of(&["serve", "--target", "all", "--store", "sqlite://x.db"])
+            .contains("person key file")
+    );
+    PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
     assert!(
         stderr_of(&["serve", "--target", "all", "--store", "postgres://db"]).contains("store url")
     );

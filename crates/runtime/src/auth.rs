@@ -14,8 +14,8 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-/// Bytes of key material in a new key file.
-const KEY_BYTES: usize = 32;
+use crate::secret::{self, KeyError};
+
 /// Clock difference tolerated between the minting and the checking machine.
 const LEEWAY_SECS: u64 = 30;
 /// The longest-lived token `mint` will make.
@@ -47,26 +47,6 @@ pub enum AuthError {
         method: String,
         allowed: Vec<&'static str>,
     },
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    #[error("cannot read the JWT key file {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot write the JWT key file {path}: {source}")]
-    Write {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("the JWT key file {0} does not hold at least {KEY_BYTES} bytes of hex")]
-    Malformed(String),
-    #[error("no randomness for a new key: {0}")]
-    Random(String),
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -102,32 +82,16 @@ impl TokenKeys {
         }
     }
 
-    /// Reads the hex key in `path`.
+    /// Reads the key in `path` (hex, see [`crate::secret`]).
     pub fn load(path: &Path) -> Result<Self, KeyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let secret = decode_hex(text.trim()).filter(|s| s.len() >= KEY_BYTES);
-        secret
-            .map(|s| Self::from_secret(&s))
-            .ok_or_else(|| KeyError::Malformed(path.display().to_string()))
+        Ok(Self::from_secret(&secret::load(path, "JWT key")?))
     }
 
     /// Reads the key in `path`, first creating it (readable by its owner
     /// only) if there is none. Returns whether it was created.
     pub fn load_or_create(path: &Path) -> Result<(Self, bool), KeyError> {
-        if path.exists() {
-            return Ok((Self::load(path)?, false));
-        }
-        let mut secret = [0u8; KEY_BYTES];
-        getrandom::fill(&mut secret).map_err(|e| KeyError::Random(e.to_string()))?;
-        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-        write_private(path, &hex).map_err(|source| KeyError::Write {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Ok((Self::from_secret(&secret), true))
+        let (key, created) = secret::load_or_create(path, "JWT key")?;
+        Ok((Self::from_secret(&key), created))
     }
 
     /// A token for `subject` with `roles`, valid for `ttl` from now.
@@ -202,32 +166,6 @@ fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()
 }
 
 /// Which roles may call which method (a gRPC path such as
@@ -402,7 +340,7 @@ mod tests {
         std::fs::write(&path, "zz").expect("writes");
         assert!(matches!(
             TokenKeys::load(&path),
-            Err(KeyError::Malformed(_))
+            Err(KeyError::Malformed { .. })
         ));
     }
 }

@@ -7,7 +7,8 @@
 //!   verifying, and the table that says which roles may call which method.
 //!   Refusals say why without ever holding the token.
 //! - [`masking`]: resident IDs, phones and bank accounts as read models and
-//!   logs may show them.
+//!   logs may show them; [`person_keys`]: a person as a keyed hash of their
+//!   resident ID; [`secret`]: the key files both kinds of key live in.
 //! - [`health`]: readiness of each component of a process.
 //! - [`http`]: `/healthz`, `/readyz` and `/metrics` (Prometheus text).
 //! - [`shutdown`]: one signal, from SIGTERM/SIGINT or a test, that every
@@ -36,7 +37,9 @@ pub mod http;
 pub mod masking;
 pub mod metered_store;
 pub mod metrics;
+pub mod person_keys;
 pub mod process;
+pub mod secret;
 pub mod shutdown;
 pub mod store;
 pub mod subscription;

@@ -27,6 +27,7 @@ use crate::health::Readiness;
 use crate::http::{self, HttpState};
 use crate::metered_store::MeteredStore;
 use crate::metrics::MetricsRegistry;
+use crate::person_keys::PersonKeys;
 use crate::shutdown::Shutdown;
 use crate::subscription::{self, SubscriptionEnv, SubscriptionMetrics};
 use crate::target::{Registration, Target, TargetContext, TargetError};
@@ -47,6 +48,7 @@ pub struct ProcessConfig {
     pub shutdown_grace: Duration,
     /// Always-leader when embedded; a Kubernetes Lease in a cluster.
     pub leader: Arc<dyn LeaderElection>,
+    pub person_keys: PersonKeys,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +93,7 @@ pub async fn start(
         readiness: readiness.clone(),
         metrics: metrics.clone(),
         leader: config.leader.clone(),
+        person_keys: config.person_keys.clone(),
     };
     let mut registration = Registration::default();
     for target in targets {

@@ -15,6 +15,7 @@ use crate::auth::AccessTable;
 use crate::grpc::DescriptorSet;
 use crate::health::Readiness;
 use crate::metrics::MetricsRegistry;
+use crate::person_keys::PersonKeys;
 use crate::shutdown::Shutdown;
 use crate::subscription::Subscriber;
 
@@ -32,6 +33,8 @@ pub struct TargetContext {
     /// How singleton workers (projectors, schedulers) find out whether
     /// this replica runs them; see [`minsheng_leader::while_leader`].
     pub leader: Arc<dyn LeaderElection>,
+    /// Turns resident IDs into the keys events and read models use.
+    pub person_keys: PersonKeys,
 }
 
 /// What a target hands the runtime.

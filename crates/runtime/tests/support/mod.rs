@@ -267,6 +267,7 @@ pub async fn spawn_app_on(store: Arc<dyn EventStore>, options: AppOptions) -> Ap
         drain_delay: options.drain_delay,
         shutdown_grace: options.shutdown_grace,
         leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
+        person_keys: minsheng_runtime::person_keys::PersonKeys::from_secret(b"test person key"),
     };
     let running = process::start(config, store.clone(), &[target], shutdown.clone())
         .await

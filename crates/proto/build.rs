@@ -1,0 +1,23 @@
+//! Generates the gRPC code for every proto under `proto/`, and one encoded
+//! descriptor set for reflection. protoc comes vendored unless `PROTOC`
+//! names one, so nothing needs installing.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let out = PathBuf::from(std::env::var("OUT_DIR")?);
+    let protos = ["minsheng/vehicle/v1/vehicle.proto"].map(|p| root.join(p));
+    for proto in &protos {
+        println!("cargo:rerun-if-changed={}", proto.display());
+    }
+    println!("cargo:rerun-if-env-changed=PROTOC");
+    let mut config = tonic_prost_build::Config::new();
+    if std::env::var_os("PROTOC").is_none() {
+        config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    }
+    tonic_prost_build::configure()
+        .file_descriptor_set_path(out.join("minsheng_descriptor.bin"))
+        .compile_with_config(config, &protos, &[root])?;
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! # minsheng-proto: the public gRPC contracts
+//!
+//! Generated from `proto/minsheng/<context>/v1/*.proto` at build time. A
+//! service crate implements the generated server traits; clients (consoles,
+//! the load generator, tests) use the generated clients.
+
+#![allow(missing_debug_implementations, clippy::all, clippy::pedantic)]
+
+/// Every file's descriptors, encoded, for gRPC reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("minsheng_descriptor");
+
+pub mod vehicle {
+    pub mod v1 {
+        tonic::include_proto!("minsheng.vehicle.v1");
+    }
+}
