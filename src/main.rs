@@ -164,6 +164,7 @@ struct PersonKeyFile {
     /// The secret that turns resident IDs into person keys, shared by every
     /// replica and every target; default: <data-dir>/person.key.
     #[arg(
+        id = "person_key_file",
         long = "person-key-file",
         env = "MINSHENG_PERSON_KEY_FILE",
         value_name = "FILE"
@@ -409,5 +410,14 @@ fn esdb_note() -> &'static str {
         ", eventstoredb"
     } else {
         ""
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }
