@@ -1,0 +1,226 @@
+//! An e-bike's anti-theft registration, one stream per RFID tag: the tag is
+//! the bike's card, so one tag belongs to at most one live bike by
+//! construction. Its life: registered, then any number of times reported
+//! stolen, sighted (hits), recovered, returned to its owner; a case solved;
+//! deregistered (after which the tag may be registered again).
+
+use chrono::{DateTime, Utc};
+use minsheng_eventstore::Aggregate;
+
+use super::events::VehicleEvent;
+use super::values::{District, Location, PersonKey, Phone, Text};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EbikeStatus {
+    #[default]
+    Unregistered,
+    Registered,
+    Stolen,
+    Recovered,
+    Deregistered,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Registration {
+    pub owner: PersonKey,
+    pub owner_phone: Phone,
+    pub frame_number: String,
+    pub motor_number: String,
+    pub plate: String,
+    pub district: District,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Ebike {
+    pub status: EbikeStatus,
+    pub registration: Option<Registration>,
+    /// The theft case of the last report, and whether it is solved.
+    pub case_id: Option<String>,
+    pub case_solved: bool,
+    pub hits: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum EbikeCommand {
+    Register(Registration),
+    ReportStolen {
+        case_id: String,
+        stolen_at: DateTime<Utc>,
+        place: Text,
+    },
+    /// A reader saw the tag: a hit if the bike is stolen, nothing otherwise.
+    RecordSighting {
+        reader_id: String,
+        district: District,
+        location: Location,
+        seen_at: DateTime<Utc>,
+    },
+    RecordRecovery {
+        officer: String,
+        place: Text,
+    },
+    ReturnToOwner,
+    RecordCaseSolved {
+        suspects: u32,
+        theft_and_resale_ring: bool,
+    },
+    Deregister {
+        reason: Text,
+    },
+}
+
+/// The rules of a bike's life.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EbikeRule {
+    #[error("this tag already belongs to a live bike")]
+    TagInUse,
+    #[error("the bike on this tag is reported stolen: it cannot be registered again")]
+    StolenCannotBeReRegistered,
+    #[error("no bike is registered on this tag")]
+    NotRegistered,
+    #[error("the bike is already reported stolen")]
+    AlreadyStolen,
+    #[error("the bike is not reported stolen")]
+    NotStolen,
+    #[error("the bike is in police hands: return it to its owner first")]
+    NotReturned,
+    #[error("the bike has not been recovered")]
+    NotRecovered,
+    #[error("no theft case to solve on this bike")]
+    NoCase,
+    #[error("the case is already solved")]
+    CaseAlreadySolved,
+    #[error("at most 1000 suspects in one case")]
+    TooManySuspects,
+}
+
+impl Aggregate for Ebike {
+    type Event = VehicleEvent;
+    type Command = EbikeCommand;
+    type Error = EbikeRule;
+
+    fn apply(&mut self, event: &VehicleEvent) {
+        use VehicleEvent as E;
+        match event {
+            E::EbikeRegistered {
+                owner,
+                owner_phone,
+                frame_number,
+                motor_number,
+                plate,
+                district,
+            } => {
+                *self = Ebike {
+                    status: EbikeStatus::Registered,
+                    registration: Some(Registration {
+                        owner: owner.clone(),
+                        owner_phone: owner_phone.clone(),
+                        frame_number: frame_number.clone(),
+                        motor_number: motor_number.clone(),
+                        plate: plate.clone(),
+                        district: *district,
+                    }),
+                    ..Ebike::default()
+                };
+            }
+            E::EbikeReportedStolen { case_id, .. } => {
+                self.status = EbikeStatus::Stolen;
+                self.case_id = Some(case_id.clone());
+                self.case_solved = false;
+            }
+            E::StolenEbikeSighted { .. } => self.hits += 1,
+            E::EbikeRecovered { .. } => self.status = EbikeStatus::Recovered,
+            E::EbikeReturnedToOwner {} => self.status = EbikeStatus::Registered,
+            E::EbikeCaseSolved { .. } => self.case_solved = true,
+            E::EbikeDeregistered { .. } => self.status = EbikeStatus::Deregistered,
+            _ => {}
+        }
+    }
+
+    fn decide(&self, command: &EbikeCommand) -> Result<Vec<VehicleEvent>, EbikeRule> {
+        use EbikeCommand as C;
+        use EbikeStatus as S;
+        let event = match (command, self.status) {
+            (C::Register(r), S::Unregistered | S::Deregistered) => VehicleEvent::EbikeRegistered {
+                owner: r.owner.clone(),
+                owner_phone: r.owner_phone.clone(),
+                frame_number: r.frame_number.clone(),
+                motor_number: r.motor_number.clone(),
+                plate: r.plate.clone(),
+                district: r.district,
+            },
+            (C::Register(_), S::Stolen) => return Err(EbikeRule::StolenCannotBeReRegistered),
+            (C::Register(_), _) => return Err(EbikeRule::TagInUse),
+            (_, S::Unregistered | S::Deregistered) => return Err(EbikeRule::NotRegistered),
+
+            (
+                C::ReportStolen {
+                    case_id,
+                    stolen_at,
+                    place,
+                },
+                S::Registered,
+            ) => VehicleEvent::EbikeReportedStolen {
+                case_id: case_id.clone(),
+                stolen_at: *stolen_at,
+                place: place.clone(),
+            },
+            (C::ReportStolen { .. }, S::Stolen) => return Err(EbikeRule::AlreadyStolen),
+            (C::ReportStolen { .. }, _) => return Err(EbikeRule::NotReturned),
+
+            (
+                C::RecordSighting {
+                    reader_id,
+                    district,
+                    location,
+                    seen_at,
+                },
+                S::Stolen,
+            ) => VehicleEvent::StolenEbikeSighted {
+                reader_id: reader_id.clone(),
+                district: *district,
+                location: *location,
+                seen_at: *seen_at,
+            },
+            // A bike that is not stolen is only counted, never recorded.
+            (C::RecordSighting { .. }, _) => return Ok(Vec::new()),
+
+            (C::RecordRecovery { officer, place }, S::Stolen) => VehicleEvent::EbikeRecovered {
+                officer: officer.clone(),
+                place: place.clone(),
+            },
+            (C::RecordRecovery { .. }, _) => return Err(EbikeRule::NotStolen),
+
+            (C::ReturnToOwner, S::Recovered) => VehicleEvent::EbikeReturnedToOwner {},
+            (C::ReturnToOwner, _) => return Err(EbikeRule::NotRecovered),
+
+            (
+                C::RecordCaseSolved {
+                    suspects,
+                    theft_and_resale_ring,
+                },
+                _,
+            ) => {
+                let case_id = self.case_id.clone().ok_or(EbikeRule::NoCase)?;
+                if self.case_solved {
+                    return Err(EbikeRule::CaseAlreadySolved);
+                }
+                if *suspects > 1000 {
+                    return Err(EbikeRule::TooManySuspects);
+                }
+                VehicleEvent::EbikeCaseSolved {
+                    case_id,
+                    suspects: *suspects,
+                    theft_and_resale_ring: *theft_and_resale_ring,
+                }
+            }
+
+            (C::Deregister { reason }, S::Registered) => VehicleEvent::EbikeDeregistered {
+                reason: reason.clone(),
+            },
+            (C::Deregister { .. }, S::Stolen) => return Err(EbikeRule::AlreadyStolen),
+            (C::Deregister { .. }, _) => return Err(EbikeRule::NotReturned),
+        };
+        Ok(vec![event])
+    }
+}
