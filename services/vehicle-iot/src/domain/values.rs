@@ -393,8 +393,7 @@ mod tests {
         assert!(plate("plate", "浙CD12345").is_ok());
         assert!(plate("plate", "浙c12345").is_err());
         assert!(plate("plate", "X浙12345").is_err());
-        let tag =
-            TagId::parse("tag_id", "e20000172211010218905bd1").unwrap();
+        let tag = TagId::parse("tag_id", "e20000172211010218905bd1").unwrap();
         assert_eq!(tag.to_string(), "E20000172211010218905BD1");
         assert!(TagId::parse("tag_id", "e20000172211010218905bd").is_err());
         assert!(TagId::parse("tag_id", "+20000172211010218905bd1").is_err());
