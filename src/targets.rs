@@ -6,7 +6,7 @@ use minsheng_runtime::target::Target;
 
 /// Every target, in start order.
 pub fn all() -> Vec<Arc<dyn Target>> {
-    Vec::new()
+    vec![Arc::new(minsheng_vehicle_iot::VehicleIotTarget::default())]
 }
 
 /// The targets named on the command line (`all` for every one).

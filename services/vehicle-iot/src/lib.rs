@@ -5,6 +5,19 @@
 //! see, stolen-bike hits, floating residents' cards and rental rooms.
 //!
 //! Read in this order:
-//! - [`domain`]: the rules, pure.
+//! - [`domain`]: the rules, pure and synchronous.
+//! - [`app`]: the use cases: commands through the command runner,
+//!   sightings through the desk.
+//! - [`live`]: the in-memory read models (desk, hit log, hit feed), rebuilt
+//!   from the events at start and kept up by subscription.
+//! - [`grpc`]: the `minsheng.vehicle.v1` services, parsing at the edge.
+//! - [`target`]: what the runtime serves, and which roles may call what.
 
+pub mod app;
 pub mod domain;
+pub mod grpc;
+pub mod live;
+pub mod metrics;
+pub mod target;
+
+pub use target::{VehicleIotConfig, VehicleIotTarget};

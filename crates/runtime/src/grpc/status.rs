@@ -45,6 +45,22 @@ pub fn from_store(err: &StoreError) -> Status {
     }
 }
 
+/// A command's failure: its broken rule as `rule` maps it (FAILED_PRECONDITION,
+/// ALREADY_EXISTS, NOT_FOUND: the service knows which), a conflict that
+/// outlived the retries as ABORTED, and the store's errors as above.
+pub fn from_command<E: std::error::Error>(
+    err: &minsheng_eventstore::CommandError<E>,
+    rule: impl FnOnce(&E) -> Status,
+) -> Status {
+    use minsheng_eventstore::CommandError;
+    match err {
+        CommandError::Rejected(broken) => rule(broken),
+        CommandError::Contended { .. } => Status::aborted(err.to_string()),
+        CommandError::Store(store) => from_store(store),
+        CommandError::Codec(_) => Status::internal("internal error"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -67,11 +67,17 @@ pub enum SightingRefusal {
     TooOld,
 }
 
+#[derive(Debug, Default)]
+struct StolenEntry {
+    case_id: String,
+    hits: Vec<(String, DateTime<Utc>)>,
+}
+
 #[derive(Debug)]
 pub struct SightingDesk {
     readers: HashMap<String, ReaderEntry>,
-    /// Stolen tags, each with the readers that hit it and when.
-    stolen: HashMap<TagId, Vec<(String, DateTime<Utc>)>>,
+    /// Stolen tags, each with its theft case and the readers that hit it and when.
+    stolen: HashMap<TagId, StolenEntry>,
     window: Duration,
 }
 
@@ -106,7 +112,7 @@ impl SightingDesk {
         if !reader.in_service {
             return Err(SightingRefusal::RetiredReader);
         }
-        let Some(hits) = self.stolen.get_mut(&tag) else {
+        let Some(StolenEntry { hits, .. }) = self.stolen.get_mut(&tag) else {
             count(reader, seen_at);
             return Ok(Verdict::Counted);
         };
@@ -131,7 +137,7 @@ impl SightingDesk {
     /// Forgets a hit that could not be recorded, so that the next sighting
     /// raises it again.
     pub fn forget_hit(&mut self, hit: &HitDraft) {
-        if let Some(hits) = self.stolen.get_mut(&hit.tag) {
+        if let Some(StolenEntry { hits, .. }) = self.stolen.get_mut(&hit.tag) {
             hits.retain(|(r, at)| !(r == &hit.reader_id && *at == hit.seen_at));
         }
     }
@@ -159,15 +165,15 @@ impl SightingDesk {
                     reader.in_service = false;
                 }
             }
-            E::EbikeReportedStolen { .. } => {
+            E::EbikeReportedStolen { case_id, .. } => {
                 if let Ok(tag) = TagId::parse("tag_id", id) {
-                    self.stolen.entry(tag).or_default();
+                    self.stolen.entry(tag).or_default().case_id = case_id.clone();
                 }
             }
             E::StolenEbikeSighted {
                 reader_id, seen_at, ..
             } => {
-                if let Some(hits) = TagId::parse("tag_id", id)
+                if let Some(StolenEntry { hits, .. }) = TagId::parse("tag_id", id)
                     .ok()
                     .and_then(|t| self.stolen.get_mut(&t))
                 {
@@ -188,6 +194,11 @@ impl SightingDesk {
 
     pub fn is_stolen(&self, tag: TagId) -> bool {
         self.stolen.contains_key(&tag)
+    }
+
+    /// The theft case of a stolen tag.
+    pub fn case_of(&self, tag: TagId) -> Option<&str> {
+        self.stolen.get(&tag).map(|s| s.case_id.as_str())
     }
 
     pub fn stolen_count(&self) -> usize {

@@ -1,0 +1,266 @@
+//! The context's use cases: validated commands in, events out through the
+//! command runner; sightings through the desk. No transport here: the gRPC
+//! layer parses requests into domain values and maps [`AppError`] to
+//! statuses.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use minsheng_eventstore::{
+    Aggregate, CommandContext, CommandError, CommandRunner, Executed, StoreError, StreamName,
+};
+use minsheng_runtime::person_keys::PersonKeys;
+
+use crate::domain::card::{CardCommand, CardRule, ResidentCard};
+use crate::domain::ebike::{Ebike, EbikeCommand, EbikeRule};
+use crate::domain::reader::{Reader, ReaderCommand, ReaderRule};
+use crate::domain::room::{RentalRoom, RoomCommand, RoomRule};
+use crate::domain::sighting::{SightingRefusal, Verdict};
+use crate::domain::values::{PersonKey, ResidentId, TagId};
+use crate::live::LiveView;
+use crate::metrics::SightingMetrics;
+
+/// Every way a use case fails.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Ebike(#[from] CommandError<EbikeRule>),
+    #[error(transparent)]
+    Reader(#[from] CommandError<ReaderRule>),
+    #[error(transparent)]
+    Card(#[from] CommandError<CardRule>),
+    #[error(transparent)]
+    Room(#[from] CommandError<RoomRule>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a batch or stream of sightings came to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SightingTally {
+    pub received: u64,
+    pub counted: u64,
+    pub hits: u64,
+    pub repeated: u64,
+    pub refused: u64,
+    /// The first few refusals' reasons, with the sighting's index.
+    pub refusals: Vec<String>,
+}
+
+impl SightingTally {
+    fn add(&mut self, more: SightingTally) {
+        self.received += more.received;
+        self.counted += more.counted;
+        self.hits += more.hits;
+        self.repeated += more.repeated;
+        self.refused += more.refused;
+        let room = REFUSALS_KEPT.saturating_sub(self.refusals.len());
+        self.refusals.extend(more.refusals.into_iter().take(room));
+    }
+}
+
+/// Refusal reasons kept per call.
+const REFUSALS_KEPT: usize = 10;
+
+#[derive(Debug)]
+pub struct VehicleApp {
+    runner: CommandRunner,
+    person_keys: PersonKeys,
+    live: Arc<LiveView>,
+    metrics: SightingMetrics,
+}
+
+fn stream(aggregate: &str, id: &str) -> Result<StreamName, StoreError> {
+    StreamName::parse(&format!("vehicle.{aggregate}.{id}"))
+}
+
+impl VehicleApp {
+    pub fn new(
+        runner: CommandRunner,
+        person_keys: PersonKeys,
+        live: Arc<LiveView>,
+        metrics: SightingMetrics,
+    ) -> Self {
+        VehicleApp {
+            runner,
+            person_keys,
+            live,
+            metrics,
+        }
+    }
+
+    pub fn live(&self) -> &Arc<LiveView> {
+        &self.live
+    }
+
+    /// The person key of a validated resident ID.
+    pub fn person(&self, id: &ResidentId) -> PersonKey {
+        PersonKey::from_hash(self.person_keys.key_of(id.as_str()))
+    }
+
+    pub async fn ebike(
+        &self,
+        tag: TagId,
+        command: EbikeCommand,
+        context: &CommandContext,
+    ) -> Result<Executed, AppError> {
+        let stream = stream("ebike", &tag.to_string())?;
+        Ok(self
+            .runner
+            .execute::<Ebike>(&stream, &command, context)
+            .await?)
+    }
+
+    pub async fn reader(
+        &self,
+        id: &str,
+        command: ReaderCommand,
+        context: &CommandContext,
+    ) -> Result<Executed, AppError> {
+        let stream = stream("reader", id)?;
+        Ok(self
+            .runner
+            .execute::<Reader>(&stream, &command, context)
+            .await?)
+    }
+
+    pub async fn card(
+        &self,
+        id: &str,
+        command: CardCommand,
+        context: &CommandContext,
+    ) -> Result<Executed, AppError> {
+        let stream = stream("card", id)?;
+        Ok(self
+            .runner
+            .execute::<ResidentCard>(&stream, &command, context)
+            .await?)
+    }
+
+    pub async fn room(
+        &self,
+        id: &str,
+        command: RoomCommand,
+        context: &CommandContext,
+    ) -> Result<Executed, AppError> {
+        let stream = stream("room", id)?;
+        Ok(self
+            .runner
+            .execute::<RentalRoom>(&stream, &command, context)
+            .await?)
+    }
+
+    /// A bike's state and version, if it was ever registered.
+    pub async fn get_ebike(&self, tag: TagId) -> Result<Option<(Ebike, u64)>, AppError> {
+        load::<Ebike>(&self.runner, &stream("ebike", &tag.to_string())?).await
+    }
+
+    /// Classifies `sightings` and records their hits. Returns when every
+    /// hit is durable; an error means some hit may not be, and the caller
+    /// should send the sightings again (what was recorded is not recorded
+    /// twice: the dedupe window and the stolen state see to it).
+    pub async fn record_sightings(
+        &self,
+        sightings: impl IntoIterator<Item = (String, String, Option<DateTime<Utc>>)>,
+        now: DateTime<Utc>,
+        context: &CommandContext,
+        total: &mut SightingTally,
+    ) -> Result<(), AppError> {
+        let mut tally = SightingTally {
+            received: total.received,
+            ..SightingTally::default()
+        };
+        let outcome = self.record(sightings, now, context, &mut tally).await;
+        tally.received -= total.received;
+        self.metrics.tally(&tally);
+        total.add(tally);
+        outcome
+    }
+
+    async fn record(
+        &self,
+        sightings: impl IntoIterator<Item = (String, String, Option<DateTime<Utc>>)>,
+        now: DateTime<Utc>,
+        context: &CommandContext,
+        tally: &mut SightingTally,
+    ) -> Result<(), AppError> {
+        let mut hits = Vec::new();
+        {
+            let mut desk = self.live.desk();
+            for (tag, reader, seen_at) in sightings {
+                let index = tally.received;
+                tally.received += 1;
+                let Some(seen_at) = seen_at else {
+                    tally.refused += 1;
+                    if tally.refusals.len() < REFUSALS_KEPT {
+                        tally.refusals.push(format!(
+                            "sighting {index}: invalid seen_at: a time is required"
+                        ));
+                    }
+                    continue;
+                };
+                match desk.classify(&tag, &reader, seen_at, now) {
+                    Ok(Verdict::Counted) => tally.counted += 1,
+                    Ok(Verdict::Repeated) => tally.repeated += 1,
+                    Ok(Verdict::Hit(hit)) => hits.push(hit),
+                    Err(refusal) => {
+                        tally.refused += 1;
+                        if tally.refusals.len() < REFUSALS_KEPT {
+                            tally
+                                .refusals
+                                .push(format!("sighting {index}: {}", describe(&refusal)));
+                        }
+                    }
+                }
+            }
+        }
+        // A hit is its own command: the call's request id (if any) names
+        // the whole batch, not each hit; repeats are the desk's business.
+        let mut per_hit = context.clone();
+        per_hit.request_id = None;
+        per_hit.metadata.request_id = None;
+        for hit in hits {
+            let command = EbikeCommand::RecordSighting {
+                reader_id: hit.reader_id.clone(),
+                district: hit.district,
+                location: hit.location,
+                seen_at: hit.seen_at,
+            };
+            match self.ebike(hit.tag, command, &per_hit).await {
+                Ok(executed) if executed.position.is_some() => {
+                    tally.hits += 1;
+                    self.metrics.hit(hit.district);
+                }
+                // Recovered in the meantime: only counted after all.
+                Ok(_) => tally.counted += 1,
+                Err(error) => {
+                    self.live.desk().forget_hit(&hit);
+                    return Err(error);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn metrics(&self) -> &SightingMetrics {
+        &self.metrics
+    }
+}
+
+fn describe(refusal: &SightingRefusal) -> String {
+    refusal.to_string()
+}
+
+/// An aggregate's state and version; `None` for a stream never written.
+async fn load<A: Aggregate>(
+    runner: &CommandRunner,
+    stream: &StreamName,
+) -> Result<Option<(A, u64)>, AppError> {
+    match runner.load::<A>(stream).await {
+        Ok((_, 0)) => Ok(None),
+        Ok((state, version)) => Ok(Some((state, version))),
+        Err(CommandError::Store(StoreError::StreamNotFound(_))) => Ok(None),
+        Err(CommandError::Store(e)) => Err(AppError::Store(e)),
+        Err(other) => Err(AppError::Store(StoreError::Corrupt(other.to_string()))),
+    }
+}

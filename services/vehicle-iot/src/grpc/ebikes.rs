@@ -1,0 +1,169 @@
+//! `minsheng.vehicle.v1.Ebikes`.
+
+use std::sync::Arc;
+
+use minsheng_runtime::auth::Caller;
+use minsheng_runtime::masking;
+use tonic::{Request, Response, Status};
+
+use super::{context_of, invalid, pb, time, to_status, written};
+use crate::app::VehicleApp;
+use crate::domain::ebike::{EbikeCommand, EbikeStatus, Registration};
+use crate::domain::values::{self, District, Phone, ResidentId, TagId, Text};
+
+#[derive(Clone, Debug)]
+pub struct EbikesApi {
+    pub(crate) app: Arc<VehicleApp>,
+}
+
+fn tag(text: &str) -> Result<TagId, Status> {
+    TagId::parse("tag_id", text).map_err(invalid)
+}
+
+impl EbikesApi {
+    async fn run<T>(
+        &self,
+        request: &Request<T>,
+        tag: TagId,
+        command: EbikeCommand,
+    ) -> Result<Response<pb::Written>, Status> {
+        let context = context_of(request)?;
+        written(
+            self.app.ebike(tag, command, &context).await,
+            tag.to_string(),
+        )
+    }
+}
+
+#[tonic::async_trait]
+impl pb::ebikes_server::Ebikes for EbikesApi {
+    async fn register_ebike(
+        &self,
+        request: Request<pb::RegisterEbikeRequest>,
+    ) -> Result<Response<pb::Written>, Status> {
+        let r = request.get_ref();
+        let today = chrono::Utc::now().date_naive();
+        let tag = tag(&r.tag_id)?;
+        let owner =
+            ResidentId::parse("owner_resident_id", &r.owner_resident_id, today).map_err(invalid)?;
+        let registration = Registration {
+            owner: self.app.person(&owner),
+            owner_phone: Phone::parse("owner_phone", &r.owner_phone).map_err(invalid)?,
+            frame_number: values::serial_number("frame_number", &r.frame_number)
+                .map_err(invalid)?,
+            motor_number: values::serial_number("motor_number", &r.motor_number)
+                .map_err(invalid)?,
+            plate: values::plate("plate", &r.plate).map_err(invalid)?,
+            district: District::parse("district", &r.district).map_err(invalid)?,
+        };
+        self.run(&request, tag, EbikeCommand::Register(registration))
+            .await
+    }
+
+    async fn report_stolen(
+        &self,
+        request: Request<pb::ReportStolenRequest>,
+    ) -> Result<Response<pb::Written>, Status> {
+        let r = request.get_ref();
+        let command = EbikeCommand::ReportStolen {
+            case_id: values::case_id("case_id", &r.case_id).map_err(invalid)?,
+            stolen_at: values::past_time(
+                "stolen_at",
+                time("stolen_at", r.stolen_at)?,
+                chrono::Utc::now(),
+            )
+            .map_err(invalid)?,
+            place: Text::parse("place", &r.place).map_err(invalid)?,
+        };
+        self.run(&request, tag(&r.tag_id)?, command).await
+    }
+
+    async fn record_recovery(
+        &self,
+        request: Request<pb::RecordRecoveryRequest>,
+    ) -> Result<Response<pb::Written>, Status> {
+        let r = request.get_ref();
+        let officer = request
+            .extensions()
+            .get::<Caller>()
+            .map(|c| c.subject.clone())
+            .unwrap_or_default();
+        let command = EbikeCommand::RecordRecovery {
+            officer,
+            place: Text::parse("place", &r.place).map_err(invalid)?,
+        };
+        self.run(&request, tag(&r.tag_id)?, command).await
+    }
+
+    async fn return_to_owner(
+        &self,
+        request: Request<pb::ReturnToOwnerRequest>,
+    ) -> Result<Response<pb::Written>, Status> {
+        let tag = tag(&request.get_ref().tag_id)?;
+        self.run(&request, tag, EbikeCommand::ReturnToOwner).await
+    }
+
+    async fn record_case_solved(
+        &self,
+        request: Request<pb::RecordCaseSolvedRequest>,
+    ) -> Result<Response<pb::Written>, Status> {
+        let r = request.get_ref();
+        let command = EbikeCommand::RecordCaseSolved {
+            suspects: r.suspects,
+            theft_and_resale_ring: r.theft_and_resale_ring,
+        };
+        self.run(&request, tag(&r.tag_id)?, command).await
+    }
+
+    async fn deregister_ebike(
+        &self,
+        request: Request<pb::DeregisterEbikeRequest>,
+    ) -> Result<Response<pb::Written>, Status> {
+        let r = request.get_ref();
+        let command = EbikeCommand::Deregister {
+            reason: Text::parse("reason", &r.reason).map_err(invalid)?,
+        };
+        self.run(&request, tag(&r.tag_id)?, command).await
+    }
+
+    async fn get_ebike(
+        &self,
+        request: Request<pb::GetEbikeRequest>,
+    ) -> Result<Response<pb::Ebike>, Status> {
+        let tag = tag(&request.get_ref().tag_id)?;
+        let (bike, version) = self
+            .app
+            .get_ebike(tag)
+            .await
+            .map_err(|e| to_status(&e))?
+            .ok_or_else(|| Status::not_found("no bike was ever registered on this tag"))?;
+        let status = match bike.status {
+            EbikeStatus::Unregistered => pb::EbikeStatus::Unspecified,
+            EbikeStatus::Registered => pb::EbikeStatus::Registered,
+            EbikeStatus::Stolen => pb::EbikeStatus::Stolen,
+            EbikeStatus::Recovered => pb::EbikeStatus::Recovered,
+            EbikeStatus::Deregistered => pb::EbikeStatus::Deregistered,
+        };
+        let registration = bike.registration.as_ref();
+        Ok(Response::new(pb::Ebike {
+            tag_id: tag.to_string(),
+            status: status as i32,
+            owner_phone_masked: registration
+                .map(|r| masking::phone(r.owner_phone.as_str()))
+                .unwrap_or_default(),
+            frame_number: registration
+                .map(|r| r.frame_number.clone())
+                .unwrap_or_default(),
+            motor_number: registration
+                .map(|r| r.motor_number.clone())
+                .unwrap_or_default(),
+            plate: registration.map(|r| r.plate.clone()).unwrap_or_default(),
+            district: registration
+                .map(|r| r.district.as_str().to_owned())
+                .unwrap_or_default(),
+            case_id: bike.case_id.clone().unwrap_or_default(),
+            hits: bike.hits,
+            version,
+        }))
+    }
+}

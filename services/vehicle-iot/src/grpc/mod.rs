@@ -1,0 +1,98 @@
+//! The gRPC edge: requests parsed into domain values (an error names the
+//! field), the use case run, the outcome mapped back. One mapping from
+//! [`AppError`] to statuses, here.
+
+mod ebikes;
+mod people;
+mod sightings;
+
+use chrono::{DateTime, Utc};
+use minsheng_eventstore::{CommandContext, Executed};
+use minsheng_runtime::grpc::command::command_context;
+use minsheng_runtime::grpc::status;
+use tonic::{Request, Status};
+
+use crate::app::AppError;
+use crate::domain::card::CardRule;
+use crate::domain::ebike::EbikeRule;
+use crate::domain::reader::ReaderRule;
+use crate::domain::room::RoomRule;
+use crate::domain::values::InvalidField;
+
+pub use ebikes::EbikesApi;
+pub use people::{ReadersApi, RentalRoomsApi, ResidentCardsApi};
+pub use sightings::SightingsApi;
+
+use minsheng_proto::vehicle::v1 as pb;
+
+fn invalid(error: InvalidField) -> Status {
+    status::invalid_field(error.field, error.expected)
+}
+
+/// The one mapping of the context's failures to gRPC statuses.
+fn to_status(error: &AppError) -> Status {
+    match error {
+        AppError::Ebike(e) => status::from_command(e, |rule| match rule {
+            EbikeRule::TagInUse => Status::already_exists(rule.to_string()),
+            EbikeRule::NotRegistered => Status::not_found(rule.to_string()),
+            _ => status::rule_broken(rule),
+        }),
+        AppError::Reader(e) => status::from_command(e, |rule| match rule {
+            ReaderRule::AlreadyInstalled => Status::already_exists(rule.to_string()),
+            ReaderRule::NotInstalled => Status::not_found(rule.to_string()),
+            ReaderRule::Retired => status::rule_broken(rule),
+        }),
+        AppError::Card(e) => status::from_command(e, |rule| match rule {
+            CardRule::AlreadyIssued => Status::already_exists(rule.to_string()),
+            CardRule::NotIssued => Status::not_found(rule.to_string()),
+            _ => status::rule_broken(rule),
+        }),
+        AppError::Room(e) => status::from_command(e, |rule| match rule {
+            RoomRule::AlreadyRegistered => Status::already_exists(rule.to_string()),
+            RoomRule::NotRegistered => Status::not_found(rule.to_string()),
+            _ => status::rule_broken(rule),
+        }),
+        AppError::Store(e) => status::from_store(e),
+    }
+}
+
+fn context_of<T>(request: &Request<T>) -> Result<CommandContext, Status> {
+    command_context(request)
+}
+
+fn written(
+    executed: Result<Executed, AppError>,
+    id: String,
+) -> Result<tonic::Response<pb::Written>, Status> {
+    let executed = executed.map_err(|e| to_status(&e))?;
+    Ok(tonic::Response::new(pb::Written {
+        version: executed.version,
+        id,
+    }))
+}
+
+fn time(field: &'static str, at: Option<prost_types::Timestamp>) -> Result<DateTime<Utc>, Status> {
+    let at = at.ok_or_else(|| status::invalid_field(field, "a time is required"))?;
+    let nanos =
+        u32::try_from(at.nanos).map_err(|_| status::invalid_field(field, "nanos out of range"))?;
+    DateTime::from_timestamp(at.seconds, nanos)
+        .ok_or_else(|| status::invalid_field(field, "a time within years 1 to 9999"))
+}
+
+fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// A new aggregate's id: derived from the request id when there is one, so
+/// that a retried creation names the same thing; random otherwise.
+fn new_id(context: &CommandContext) -> String {
+    match &context.request_id {
+        Some(id) => uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, id.as_str().as_bytes()),
+        None => uuid::Uuid::now_v7(),
+    }
+    .simple()
+    .to_string()
+}

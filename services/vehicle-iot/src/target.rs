@@ -1,0 +1,135 @@
+//! The `vehicle-iot` target: what the runtime serves for this context.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::Duration;
+use minsheng_eventstore::{CommandRunner, Context};
+use minsheng_proto::vehicle::v1 as pb;
+use minsheng_runtime::grpc::GrpcLimits;
+use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
+
+use crate::app::VehicleApp;
+use crate::domain::sighting::SightingDesk;
+use crate::grpc::{EbikesApi, ReadersApi, RentalRoomsApi, ResidentCardsApi, SightingsApi};
+use crate::live::{LiveSubscriber, LiveView};
+use crate::metrics::SightingMetrics;
+
+pub const NAME: &str = "vehicle-iot";
+
+const CLERK: &str = "registration-clerk";
+const OFFICER: &str = "officer";
+const READER: &str = "iot-reader";
+const IOT_ADMIN: &str = "iot-admin";
+
+#[derive(Clone, Debug)]
+pub struct VehicleIotConfig {
+    /// Two sightings of a stolen tag at one reader closer than this are one hit.
+    pub hit_window: Duration,
+    pub limits: GrpcLimits,
+}
+
+impl Default for VehicleIotConfig {
+    fn default() -> Self {
+        VehicleIotConfig {
+            hit_window: Duration::minutes(5),
+            limits: GrpcLimits::default(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct VehicleIotTarget {
+    config: VehicleIotConfig,
+}
+
+impl VehicleIotTarget {
+    pub fn new(config: VehicleIotConfig) -> Self {
+        VehicleIotTarget { config }
+    }
+}
+
+#[async_trait]
+impl Target for VehicleIotTarget {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn start(
+        &self,
+        context: &TargetContext,
+        registration: &mut Registration,
+    ) -> Result<(), TargetError> {
+        let vehicle = Context::parse("vehicle").map_err(|e| TargetError {
+            target: NAME,
+            reason: e.to_string(),
+        })?;
+        let live = LiveView::new(SightingDesk::new(self.config.hit_window));
+        let app = Arc::new(VehicleApp::new(
+            CommandRunner::new(context.store.clone()),
+            context.person_keys.clone(),
+            live.clone(),
+            SightingMetrics::register(&context.metrics),
+        ));
+        let max = self.config.limits.max_message_bytes;
+        registration
+            .grpc(
+                pb::ebikes_server::EbikesServer::new(EbikesApi { app: app.clone() })
+                    .max_decoding_message_size(max),
+                minsheng_proto::FILE_DESCRIPTOR_SET,
+                &[
+                    ("RegisterEbike", &[CLERK]),
+                    ("DeregisterEbike", &[CLERK]),
+                    ("ReportStolen", &[OFFICER]),
+                    ("RecordRecovery", &[OFFICER]),
+                    ("ReturnToOwner", &[OFFICER]),
+                    ("RecordCaseSolved", &[OFFICER]),
+                    ("GetEbike", &[OFFICER, CLERK]),
+                ],
+            )
+            .grpc(
+                pb::readers_server::ReadersServer::new(ReadersApi { app: app.clone() })
+                    .max_decoding_message_size(max),
+                minsheng_proto::FILE_DESCRIPTOR_SET,
+                &[
+                    ("InstallReader", &[IOT_ADMIN]),
+                    ("RetireReader", &[IOT_ADMIN]),
+                ],
+            )
+            .grpc(
+                pb::sightings_server::SightingsServer::new(SightingsApi { app: app.clone() })
+                    .max_decoding_message_size(max),
+                minsheng_proto::FILE_DESCRIPTOR_SET,
+                &[
+                    ("RecordSightings", &[READER]),
+                    ("RecordSightingBatch", &[READER]),
+                    ("WatchHits", &[OFFICER]),
+                    ("ListHits", &[OFFICER]),
+                ],
+            )
+            .grpc(
+                pb::resident_cards_server::ResidentCardsServer::new(ResidentCardsApi {
+                    app: app.clone(),
+                })
+                .max_decoding_message_size(max),
+                minsheng_proto::FILE_DESCRIPTOR_SET,
+                &[
+                    ("IssueCard", &[CLERK]),
+                    ("RenewCard", &[CLERK]),
+                    ("MoveOut", &[CLERK]),
+                ],
+            )
+            .grpc(
+                pb::rental_rooms_server::RentalRoomsServer::new(RentalRoomsApi { app })
+                    .max_decoding_message_size(max),
+                minsheng_proto::FILE_DESCRIPTOR_SET,
+                &[
+                    ("RegisterRoom", &[CLERK]),
+                    ("CheckIn", &[CLERK]),
+                    ("CheckOut", &[CLERK]),
+                ],
+            )
+            .subscription(LiveSubscriber::new(live, vehicle));
+        Ok(())
+    }
+}

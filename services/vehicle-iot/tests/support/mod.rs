@@ -1,0 +1,192 @@
+//! A whole process serving the vehicle-iot target on port 0, over the
+//! embedded store or a testkit nats-server, and clients with tokens for
+//! each role.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use minsheng_eventstore::EventStore;
+use minsheng_proto::vehicle::v1 as pb;
+use minsheng_runtime::auth::TokenKeys;
+use minsheng_runtime::grpc::GrpcLimits;
+use minsheng_runtime::person_keys::PersonKeys;
+use minsheng_runtime::process::{self, ProcessConfig, ProcessError};
+use minsheng_runtime::shutdown::Shutdown;
+use minsheng_runtime::target::Target;
+use minsheng_vehicle_iot::VehicleIotTarget;
+use tonic::Request;
+use tonic::transport::Channel;
+
+pub const RESIDENT: &str = "11010519491231002X";
+
+pub fn keys() -> TokenKeys {
+    TokenKeys::from_secret(b"the vehicle tests' signing key!!")
+}
+
+pub fn token(role: &str) -> String {
+    keys()
+        .mint(
+            &format!("{role}-1"),
+            &[role.to_owned()],
+            Duration::from_secs(600),
+        )
+        .unwrap()
+}
+
+pub struct App {
+    pub grpc: SocketAddr,
+    pub http: SocketAddr,
+    pub shutdown: Shutdown,
+    pub store: Arc<dyn EventStore>,
+    pub stopped: tokio::task::JoinHandle<Result<(), ProcessError>>,
+}
+
+pub async fn spawn_on(store: Arc<dyn EventStore>) -> App {
+    let target: Arc<dyn Target> = Arc::new(VehicleIotTarget::default());
+    let shutdown = Shutdown::new();
+    let config = ProcessConfig {
+        grpc_addr: "127.0.0.1:0".parse().unwrap(),
+        http_addr: "127.0.0.1:0".parse().unwrap(),
+        limits: GrpcLimits::default(),
+        keys: keys(),
+        drain_delay: Duration::ZERO,
+        shutdown_grace: Duration::from_secs(10),
+        leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
+        person_keys: PersonKeys::from_secret(b"the vehicle tests' person key..."),
+    };
+    let running = process::start(config, store.clone(), &[target], shutdown.clone())
+        .await
+        .unwrap();
+    let app = App {
+        grpc: running.grpc_addr,
+        http: running.http_addr,
+        shutdown,
+        store,
+        stopped: tokio::spawn(running.wait()),
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while http_get(app.http, "/readyz").await.0 != 200 {
+        assert!(std::time::Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    app
+}
+
+pub async fn spawn_embedded(dir: &std::path::Path) -> App {
+    let url = format!("sqlite://{}", dir.join("events.db").display());
+    spawn_on(minsheng_runtime::store::open(&url, 1).await.unwrap()).await
+}
+
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || minsheng_testkit::http_get(addr, &path))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+impl App {
+    pub async fn stop(self) {
+        self.shutdown.trigger();
+        tokio::time::timeout(Duration::from_secs(30), self.stopped)
+            .await
+            .expect("stopped in time")
+            .unwrap()
+            .unwrap();
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.grpc))
+            .unwrap()
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    pub async fn ebikes(&self) -> pb::ebikes_client::EbikesClient<Channel> {
+        pb::ebikes_client::EbikesClient::new(self.channel().await)
+    }
+
+    pub async fn readers(&self) -> pb::readers_client::ReadersClient<Channel> {
+        pb::readers_client::ReadersClient::new(self.channel().await)
+    }
+
+    pub async fn sightings(&self) -> pb::sightings_client::SightingsClient<Channel> {
+        pb::sightings_client::SightingsClient::new(self.channel().await)
+    }
+
+    pub async fn cards(&self) -> pb::resident_cards_client::ResidentCardsClient<Channel> {
+        pb::resident_cards_client::ResidentCardsClient::new(self.channel().await)
+    }
+
+    pub async fn rooms(&self) -> pb::rental_rooms_client::RentalRoomsClient<Channel> {
+        pb::rental_rooms_client::RentalRoomsClient::new(self.channel().await)
+    }
+}
+
+/// `message` as `role` would send it, with a request id if given.
+pub fn as_role<T>(role: &str, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", token(role)).parse().unwrap(),
+    );
+    request
+}
+
+pub fn with_request_id<T>(mut request: Request<T>, id: &str) -> Request<T> {
+    request
+        .metadata_mut()
+        .insert("x-request-id", id.parse().unwrap());
+    request
+}
+
+pub fn now() -> prost_types::Timestamp {
+    let now = chrono::Utc::now();
+    prost_types::Timestamp {
+        seconds: now.timestamp(),
+        nanos: 0,
+    }
+}
+
+pub fn registration(tag: &str) -> pb::RegisterEbikeRequest {
+    pb::RegisterEbikeRequest {
+        tag_id: tag.into(),
+        owner_resident_id: RESIDENT.into(),
+        owner_phone: "13812345678".into(),
+        frame_number: "FRAME123456".into(),
+        motor_number: "MOTOR654321".into(),
+        plate: "浙C12345".into(),
+        district: "lucheng".into(),
+    }
+}
+
+pub fn reader(id: &str, district: &str) -> pb::InstallReaderRequest {
+    pb::InstallReaderRequest {
+        reader_id: id.into(),
+        latitude: 28.0,
+        longitude: 120.65,
+        district: district.into(),
+    }
+}
+
+pub fn theft(tag: &str) -> pb::ReportStolenRequest {
+    pb::ReportStolenRequest {
+        tag_id: tag.into(),
+        case_id: "WZ-2015-0001".into(),
+        stolen_at: Some(now()),
+        place: "outside the night market".into(),
+    }
+}
+
+pub fn sighting(tag: &str, reader: &str) -> pb::Sighting {
+    pb::Sighting {
+        tag_id: tag.into(),
+        reader_id: reader.into(),
+        seen_at: Some(now()),
+    }
+}
