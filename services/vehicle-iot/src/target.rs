@@ -97,8 +97,11 @@ impl Target for VehicleIotTarget {
                 ],
             )
             .grpc(
-                pb::sightings_server::SightingsServer::new(SightingsApi { app: app.clone() })
-                    .max_decoding_message_size(max),
+                pb::sightings_server::SightingsServer::new(SightingsApi {
+                    app: app.clone(),
+                    stop: context.shutdown.clone(),
+                })
+                .max_decoding_message_size(max),
                 minsheng_proto::FILE_DESCRIPTOR_SET,
                 &[
                     ("RecordSightings", &[READER]),

@@ -60,24 +60,21 @@ async fn wait_for<F: AsyncFnMut() -> bool>(what: &str, mut probe: F) {
     }
 }
 
+/// Waits until the live read models have seen every event written so far.
 async fn stolen_known(app: &App) {
-    // The desk learns of the theft through the subscription.
-    wait_for("the desk knows the theft", async || {
-        let summary = app
-            .sightings()
-            .await
-            .record_sighting_batch(as_role(
-                "iot-reader",
-                pb::SightingBatch { sightings: vec![] },
-            ))
-            .await
-            .unwrap();
-        summary.get_ref().received == 0
-            && app
-                .store
-                .head(&Context::parse("vehicle").unwrap())
-                .await
-                .is_ok()
+    let head = app
+        .store
+        .head(&Context::parse("vehicle").unwrap())
+        .await
+        .unwrap();
+    wait_for("the live view caught up", async || {
+        let (_, metrics) = support::http_get(app.http, "/metrics").await;
+        let prefix = "minsheng_subscription_position{consumer=\"vehicle-live\"} ";
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .is_some_and(|position| position >= head.0)
     })
     .await;
 }

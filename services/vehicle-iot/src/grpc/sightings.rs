@@ -11,6 +11,7 @@ use super::{context_of, invalid, pb, time, timestamp, to_status};
 use crate::app::{SightingTally, VehicleApp};
 use crate::domain::values::District;
 use crate::live::HitRecord;
+use minsheng_runtime::shutdown::Shutdown;
 
 /// Sightings in one batch call.
 const MAX_BATCH: usize = 10_000;
@@ -22,6 +23,9 @@ const MAX_LIST: usize = 1000;
 #[derive(Clone, Debug)]
 pub struct SightingsApi {
     pub(crate) app: Arc<VehicleApp>,
+    /// Watches end when the servers stop, rather than hold the shutdown
+    /// up for its whole grace period.
+    pub(crate) stop: Shutdown,
 }
 
 fn summary(tally: SightingTally) -> pb::SightingSummary {
@@ -136,7 +140,11 @@ impl pb::sightings_server::Sightings for SightingsApi {
                 }
             }
         });
-        Ok(Response::new(Box::pin(hits)))
+        let stop = self.stop.clone();
+        let ending = async move {
+            stop.wait().await;
+        };
+        Ok(Response::new(Box::pin(hits.take_until(ending))))
     }
 
     async fn list_hits(
