@@ -1,0 +1,114 @@
+//! The start-up rebuild of the live read models from a store that holds
+//! the city's e-bikes: `--bikes` registrations (1.5 M in 2015), one in 50
+//! reported stolen. Writes the store once (kept in `--dir` for reruns),
+//! then starts vehicle-iot on it and times the way to ready, with the
+//! process's resident memory before and after.
+
+use std::time::Instant;
+
+use minsheng_eventstore::{EventStore, ExpectedVersion, StreamName, codec};
+use minsheng_vehicle_iot::domain::events::VehicleEvent;
+use minsheng_vehicle_iot::domain::values::{District, PersonKey, Phone, TagId, Text};
+
+#[derive(Debug, clap::Args)]
+pub struct Options {
+    #[arg(long, default_value_t = 1_500_000)]
+    bikes: u64,
+    /// Where the store is written (and found again on a rerun).
+    #[arg(long, default_value = "target/load-rebuild")]
+    dir: std::path::PathBuf,
+}
+
+const STOLEN_EVERY: u64 = 50;
+
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn fill(store: &dyn EventStore, bikes: u64) -> anyhow::Result<()> {
+    let district = District::parse("district", "lucheng")?;
+    let phone = Phone::parse("phone", "13812345678")?;
+    let place = Text::parse("place", "a car park")?;
+    let started = Instant::now();
+    let mut pending = futures::stream::FuturesUnordered::new();
+    for n in 0..bikes {
+        let tag = TagId::from_u128(0xE200_0017_0000_0000_0000_0000 + u128::from(n)).to_string();
+        let stream = StreamName::parse(&format!("vehicle.ebike.{tag}"))?;
+        let mut events = vec![codec::encode(&VehicleEvent::EbikeRegistered {
+            owner: PersonKey::from_hash(format!("{n:032x}")),
+            owner_phone: phone.clone(),
+            frame_number: format!("FRAME{n:08}"),
+            motor_number: format!("MOTOR{n:08}"),
+            plate: "浙C12345".into(),
+            district,
+        })?];
+        if n % STOLEN_EVERY == 0 {
+            events.push(codec::encode(&VehicleEvent::EbikeReportedStolen {
+                case_id: format!("WZ-{n}"),
+                stolen_at: chrono::Utc::now(),
+                place: place.clone(),
+            })?);
+        }
+        pending.push(async move {
+            store
+                .append(&stream, ExpectedVersion::NoStream, events, None)
+                .await
+        });
+        if pending.len() >= 512 {
+            use futures::StreamExt;
+            if let Some(result) = pending.next().await {
+                result?;
+            }
+        }
+        if n % 100_000 == 0 && n > 0 {
+            println!(
+                "  {n} bikes written ({:.0}/s)",
+                n as f64 / started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    use futures::StreamExt;
+    while let Some(result) = pending.next().await {
+        result?;
+    }
+    Ok(())
+}
+
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&options.dir)?;
+    let marker = options.dir.join(format!("filled-{}", options.bikes));
+    if !marker.exists() {
+        let _ = std::fs::remove_file(options.dir.join("events.db"));
+        println!(
+            "writing {} registered bikes to {}",
+            options.bikes,
+            options.dir.display()
+        );
+        let store = minsheng_eventstore::sqlite::SqliteStore::open(options.dir.join("events.db"))?;
+        fill(&store, options.bikes).await?;
+        drop(store);
+        std::fs::write(&marker, b"")?;
+    }
+    let before = resident_kib();
+    let started = Instant::now();
+    let mesh = crate::mesh::start(&options.dir).await?;
+    let elapsed = started.elapsed();
+    let after = resident_kib();
+    println!(
+        "vehicle-iot ready on {} registered bikes ({} stolen) in {:.2} s; resident memory {} MiB -> {} MiB (+{} MiB)",
+        options.bikes,
+        options.bikes.div_ceil(STOLEN_EVERY),
+        elapsed.as_secs_f64(),
+        before / 1024,
+        after / 1024,
+        after.saturating_sub(before) / 1024,
+    );
+    mesh.stop().await
+}

@@ -1,0 +1,255 @@
+//! Sightings over gRPC client streaming: the same client streams against
+//! the bare echo and against vehicle-iot on the embedded store, in rounds
+//! (echo, mesh, echo, mesh, ...), best round of each; and, during the
+//! mesh rounds, the latency from a stolen tag's sighting to its hit on a
+//! `WatchHits` client.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use hdrhistogram::Histogram;
+use minsheng_proto::vehicle::v1 as pb;
+use minsheng_vehicle_iot::domain::values::TagId;
+use tokio::sync::Mutex;
+use tonic::transport::Channel;
+
+use crate::mesh::{self, Mesh};
+
+#[derive(Debug, clap::Args)]
+pub struct Options {
+    /// Sightings per round.
+    #[arg(long, default_value_t = 2_000_000)]
+    sightings: u64,
+    /// Concurrent client streams (base stations).
+    #[arg(long, default_value_t = 8)]
+    streams: u64,
+    /// One sighting in this many is of a stolen bike (a new hit each time).
+    #[arg(long, default_value_t = 1000)]
+    stolen_every: u64,
+    /// Rounds of each (echo, then mesh).
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
+    /// Also write the figures here, as JSON.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+}
+
+const READERS: u64 = 100;
+const STOLEN_BIKES: u64 = 500;
+
+fn reader_id(n: u64) -> String {
+    format!("RD-{:05}", n % READERS)
+}
+
+fn stolen_tag(n: u64) -> String {
+    TagId::from_u128(0xE200_0017_5100_0000_0000_0000 + u128::from(n % STOLEN_BIKES)).to_string()
+}
+
+fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
+}
+
+/// Installs the readers and registers and reports stolen the bikes.
+async fn prepare(mesh: &Mesh) -> anyhow::Result<()> {
+    let channel = connect(mesh.grpc).await?;
+    let mut readers = pb::readers_client::ReadersClient::new(channel.clone());
+    for n in 0..READERS {
+        let request = pb::InstallReaderRequest {
+            reader_id: reader_id(n),
+            latitude: 28.0 + (n as f64) / 1000.0,
+            longitude: 120.65,
+            district: "lucheng".into(),
+        };
+        readers
+            .install_reader(mesh.as_role("iot-admin", request)?)
+            .await?;
+    }
+    let mut ebikes = pb::ebikes_client::EbikesClient::new(channel);
+    for n in 0..STOLEN_BIKES {
+        let tag = stolen_tag(n);
+        let registration = pb::RegisterEbikeRequest {
+            tag_id: tag.clone(),
+            owner_resident_id: "11010519491231002X".into(),
+            owner_phone: "13812345678".into(),
+            frame_number: format!("FRAME{n:08}"),
+            motor_number: format!("MOTOR{n:08}"),
+            plate: "浙C12345".into(),
+            district: "lucheng".into(),
+        };
+        ebikes
+            .register_ebike(mesh.as_role("registration-clerk", registration)?)
+            .await?;
+        let theft = pb::ReportStolenRequest {
+            tag_id: tag,
+            case_id: format!("WZ-LOAD-{n}"),
+            stolen_at: Some(timestamp(chrono::Utc::now())),
+            place: "a car park".into(),
+        };
+        ebikes
+            .report_stolen(mesh.as_role("officer", theft)?)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Channel> {
+    Ok(Channel::from_shared(format!("http://{addr}"))?
+        .connect()
+        .await?)
+}
+
+/// One round: `streams` client streams sending `total` sightings between
+/// them. Returns sightings per second. `stolen` numbers the stolen
+/// sightings across rounds, so that each is a new (tag, reader) pair.
+async fn round(
+    addr: std::net::SocketAddr,
+    authorization: Option<String>,
+    options: &Options,
+    stolen: Arc<AtomicU64>,
+) -> anyhow::Result<f64> {
+    let per_stream = options.sightings / options.streams;
+    let stolen_every = options.stolen_every;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for s in 0..options.streams {
+        let channel = connect(addr).await?;
+        let authorization = authorization.clone();
+        let stolen = stolen.clone();
+        tasks.push(tokio::spawn(async move {
+            let counted_at = timestamp(chrono::Utc::now());
+            let messages = futures::stream::iter(0..per_stream).map(move |i| {
+                let n = s * per_stream + i;
+                if stolen_every > 0 && n % stolen_every == stolen_every - 1 {
+                    let k = stolen.fetch_add(1, Ordering::Relaxed);
+                    pb::Sighting {
+                        tag_id: stolen_tag(k),
+                        reader_id: reader_id(k / STOLEN_BIKES),
+                        seen_at: Some(timestamp(chrono::Utc::now())),
+                    }
+                } else {
+                    pb::Sighting {
+                        tag_id: TagId::from_u128(0xE200_0017_0000_0000_0000_0000 + u128::from(n))
+                            .to_string(),
+                        reader_id: reader_id(n),
+                        seen_at: Some(counted_at),
+                    }
+                }
+            });
+            let mut request = tonic::Request::new(messages);
+            if let Some(value) = authorization {
+                request
+                    .metadata_mut()
+                    .insert("authorization", value.parse()?);
+            }
+            let summary = pb::sightings_client::SightingsClient::new(channel)
+                .record_sightings(request)
+                .await?
+                .into_inner();
+            anyhow::ensure!(summary.received == per_stream, "{summary:?}");
+            anyhow::ensure!(summary.refused == 0, "refused: {:?}", summary.refusals);
+            Ok::<_, anyhow::Error>(summary)
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok((per_stream * options.streams) as f64 / started.elapsed().as_secs_f64())
+}
+
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mesh = mesh::start(dir.path()).await?;
+    prepare(&mesh).await?;
+    let echo = crate::echo::start().await?;
+    let token = mesh.keys.mint(
+        "load-1",
+        &["iot-reader".to_owned(), "officer".to_owned()],
+        Duration::from_secs(3600),
+    )?;
+    let authorization = format!("Bearer {token}");
+
+    // The dispatch console: every hit's latency from its sighting.
+    let latencies = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
+        1, 60_000_000, 3,
+    )?));
+    let mut watch = pb::sightings_client::SightingsClient::new(connect(mesh.grpc).await?)
+        .watch_hits(mesh.as_role("officer", pb::HitFilter::default())?)
+        .await?
+        .into_inner();
+    let recorded = latencies.clone();
+    let watcher = tokio::spawn(async move {
+        while let Some(Ok(hit)) = watch.next().await {
+            let Some(seen) = hit.seen_at else { continue };
+            let seen = chrono::DateTime::from_timestamp(seen.seconds, seen.nanos as u32)
+                .unwrap_or_default();
+            let micros = (chrono::Utc::now() - seen)
+                .num_microseconds()
+                .unwrap_or(i64::MAX);
+            let _ = recorded.lock().await.record(micros.max(1) as u64);
+        }
+    });
+
+    let stolen = Arc::new(AtomicU64::new(0));
+    let (mut echo_rates, mut mesh_rates) = (Vec::new(), Vec::new());
+    for r in 0..options.rounds {
+        let rate = round(echo, None, &options, Arc::new(AtomicU64::new(0))).await?;
+        println!("round {r}: echo        {rate:>12.0} sightings/s");
+        echo_rates.push(rate);
+        let rate = round(
+            mesh.grpc,
+            Some(authorization.clone()),
+            &options,
+            stolen.clone(),
+        )
+        .await?;
+        println!("round {r}: vehicle-iot {rate:>12.0} sightings/s");
+        mesh_rates.push(rate);
+    }
+    // Let the last hits arrive.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    watcher.abort();
+    let histogram = latencies.lock().await.clone();
+    let best = |rates: &[f64]| rates.iter().copied().fold(0.0, f64::max);
+    let (echo_best, mesh_best) = (best(&echo_rates), best(&mesh_rates));
+    let hits_sent = stolen.load(Ordering::Relaxed);
+    println!();
+    println!(
+        "{} sightings per round over {} client streams, one in {} of a stolen bike; {} rounds",
+        options.sightings, options.streams, options.stolen_every, options.rounds
+    );
+    println!("bare tonic echo:           {echo_best:>12.0} sightings/s (best round)");
+    println!("vehicle-iot, embedded:     {mesh_best:>12.0} sightings/s (best round)");
+    println!("ratio vehicle-iot / echo:  {:>12.2}", mesh_best / echo_best);
+    println!(
+        "hits: {} sent, {} seen by WatchHits; sighting -> WatchHits latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        hits_sent,
+        histogram.len(),
+        histogram.value_at_quantile(0.5) as f64 / 1000.0,
+        histogram.value_at_quantile(0.99) as f64 / 1000.0,
+        histogram.max() as f64 / 1000.0,
+    );
+    if let Some(path) = &options.json {
+        let figures = serde_json::json!({
+            "sightings_per_round": options.sightings,
+            "streams": options.streams,
+            "stolen_every": options.stolen_every,
+            "echo_per_second": echo_rates,
+            "vehicle_iot_per_second": mesh_rates,
+            "ratio_best": mesh_best / echo_best,
+            "hits_sent": hits_sent,
+            "hits_seen": histogram.len(),
+            "hit_latency_ms": {
+                "p50": histogram.value_at_quantile(0.5) as f64 / 1000.0,
+                "p99": histogram.value_at_quantile(0.99) as f64 / 1000.0,
+                "max": histogram.max() as f64 / 1000.0,
+            },
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
+    }
+    mesh.stop().await
+}
