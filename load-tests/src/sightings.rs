@@ -4,6 +4,7 @@
 //! mesh rounds, the latency from a stolen tag's sighting to its hit on a
 //! `WatchHits` client.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -38,6 +39,14 @@ pub struct Options {
 
 const READERS: u64 = 100;
 const STOLEN_BIKES: u64 = 500;
+/// Readers only the latency probe uses, so its hits are told apart.
+const PROBE_READERS: u64 = 20;
+/// Between two probe sightings.
+const PROBE_EVERY: Duration = Duration::from_millis(20);
+
+fn probe_reader(n: u64) -> String {
+    format!("RD-PRB-{:02}", n % PROBE_READERS)
+}
 
 fn reader_id(n: u64) -> String {
     format!("RD-{:05}", n % READERS)
@@ -64,6 +73,17 @@ async fn prepare(mesh: &Mesh) -> anyhow::Result<()> {
             latitude: 28.0 + (n as f64) / 1000.0,
             longitude: 120.65,
             district: "lucheng".into(),
+        };
+        readers
+            .install_reader(mesh.as_role("iot-admin", request)?)
+            .await?;
+    }
+    for n in 0..PROBE_READERS {
+        let request = pb::InstallReaderRequest {
+            reader_id: probe_reader(n),
+            latitude: 28.1,
+            longitude: 120.7,
+            district: "ouhai".into(),
         };
         readers
             .install_reader(mesh.as_role("iot-admin", request)?)
@@ -161,6 +181,36 @@ async fn round(
     Ok((per_stream * options.streams) as f64 / started.elapsed().as_secs_f64())
 }
 
+/// Sends one stolen sighting at a time, on a probe reader, until aborted;
+/// notes when each was sent. Each (tag, reader) pair is new, so each is a hit.
+async fn probe(
+    addr: std::net::SocketAddr,
+    authorization: String,
+    probes: Arc<Mutex<HashMap<(String, String), Instant>>>,
+    round: u64,
+) -> anyhow::Result<()> {
+    let mut client = pb::sightings_client::SightingsClient::new(connect(addr).await?);
+    // Pairs of a stolen tag and a probe reader, distinct across rounds.
+    let mut k = round * 5_000;
+    loop {
+        tokio::time::sleep(PROBE_EVERY).await;
+        let (tag, reader) = (stolen_tag(k), probe_reader(k / STOLEN_BIKES));
+        k += 1;
+        let mut request = tonic::Request::new(pb::SightingBatch {
+            sightings: vec![pb::Sighting {
+                tag_id: tag.clone(),
+                reader_id: reader.clone(),
+                seen_at: Some(timestamp(chrono::Utc::now())),
+            }],
+        });
+        request
+            .metadata_mut()
+            .insert("authorization", authorization.parse()?);
+        probes.lock().await.insert((tag, reader), Instant::now());
+        client.record_sighting_batch(request).await?;
+    }
+}
+
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mesh = mesh::start(dir.path()).await?;
@@ -173,17 +223,31 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     )?;
     let authorization = format!("Bearer {token}");
 
-    // The dispatch console: every hit's latency from its sighting.
-    let latencies = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
-        1, 60_000_000, 3,
-    )?));
+    // The dispatch console: every hit's latency from its sighting's
+    // creation in a stream (which includes the wait in the client's
+    // stream), and the probe's: a single sighting sent on its own under
+    // the load, timed from its send to its hit on the console.
+    let histogram = || Histogram::<u64>::new_with_bounds(1, 60_000_000, 3);
+    let latencies = Arc::new(Mutex::new(histogram()?));
+    let probe_latencies = Arc::new(Mutex::new(histogram()?));
+    let probes: Arc<Mutex<HashMap<(String, String), Instant>>> = Arc::default();
     let mut watch = pb::sightings_client::SightingsClient::new(connect(mesh.grpc).await?)
         .watch_hits(mesh.as_role("officer", pb::HitFilter::default())?)
         .await?
         .into_inner();
     let recorded = latencies.clone();
+    let (probed, probe_recorded) = (probes.clone(), probe_latencies.clone());
     let watcher = tokio::spawn(async move {
         while let Some(Ok(hit)) = watch.next().await {
+            if let Some(sent) = probed
+                .lock()
+                .await
+                .remove(&(hit.tag_id.clone(), hit.reader_id.clone()))
+            {
+                let micros = sent.elapsed().as_micros() as u64;
+                let _ = probe_recorded.lock().await.record(micros.max(1));
+                continue;
+            }
             let Some(seen) = hit.seen_at else { continue };
             let seen = chrono::DateTime::from_timestamp(seen.seconds, seen.nanos as u32)
                 .unwrap_or_default();
@@ -200,6 +264,12 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         let rate = round(echo, None, &options, Arc::new(AtomicU64::new(0))).await?;
         println!("round {r}: echo        {rate:>12.0} sightings/s");
         echo_rates.push(rate);
+        let probe = tokio::spawn(probe(
+            mesh.grpc,
+            authorization.clone(),
+            probes.clone(),
+            r as u64,
+        ));
         let rate = round(
             mesh.grpc,
             Some(authorization.clone()),
@@ -207,6 +277,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             stolen.clone(),
         )
         .await?;
+        probe.abort();
         println!("round {r}: vehicle-iot {rate:>12.0} sightings/s");
         mesh_rates.push(rate);
     }
@@ -214,6 +285,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     watcher.abort();
     let histogram = latencies.lock().await.clone();
+    let probe_histogram = probe_latencies.lock().await.clone();
     let best = |rates: &[f64]| rates.iter().copied().fold(0.0, f64::max);
     let (echo_best, mesh_best) = (best(&echo_rates), best(&mesh_rates));
     let hits_sent = stolen.load(Ordering::Relaxed);
@@ -233,6 +305,14 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         histogram.value_at_quantile(0.99) as f64 / 1000.0,
         histogram.max() as f64 / 1000.0,
     );
+    println!(
+        "probe (one sighting sent alone every {} ms under the load): {} hits; send -> WatchHits latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        PROBE_EVERY.as_millis(),
+        probe_histogram.len(),
+        probe_histogram.value_at_quantile(0.5) as f64 / 1000.0,
+        probe_histogram.value_at_quantile(0.99) as f64 / 1000.0,
+        probe_histogram.max() as f64 / 1000.0,
+    );
     if let Some(path) = &options.json {
         let figures = serde_json::json!({
             "sightings_per_round": options.sightings,
@@ -243,6 +323,12 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             "ratio_best": mesh_best / echo_best,
             "hits_sent": hits_sent,
             "hits_seen": histogram.len(),
+            "probe_hits": probe_histogram.len(),
+            "probe_latency_ms": {
+                "p50": probe_histogram.value_at_quantile(0.5) as f64 / 1000.0,
+                "p99": probe_histogram.value_at_quantile(0.99) as f64 / 1000.0,
+                "max": probe_histogram.max() as f64 / 1000.0,
+            },
             "hit_latency_ms": {
                 "p50": histogram.value_at_quantile(0.5) as f64 / 1000.0,
                 "p99": histogram.value_at_quantile(0.99) as f64 / 1000.0,

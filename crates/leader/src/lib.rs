@@ -7,13 +7,14 @@
 //! - [`LeaderElection`]: the trait; [`Leadership`]: what a winner holds
 //!   (it can be lost, and is released on shutdown).
 //! - [`AlwaysLeader`]: one process, no rivals (`minsheng up`).
-//! - [`kube_lease::KubeLease`]: a `coordination.k8s.io/v1` Lease per
+//! - `kube_lease::KubeLease` (feature `kube`): a `coordination.k8s.io/v1` Lease per
 //!   leadership, acquired, renewed, lost on missed renewals and released on
 //!   shutdown, as Kubernetes' own controllers do. No cluster runs where this
 //!   is built: its tests play recorded API exchanges against it.
 //! - [`while_leader`]: the loop every singleton worker wants: campaign, work
 //!   while leading, stop working when leadership is lost, campaign again.
 
+#[cfg(feature = "kube")]
 pub mod kube_lease;
 
 use std::future::Future;
