@@ -1,0 +1,283 @@
+//! # minsheng-values: values every context shares
+//!
+//! Checked once, where they enter, and then trusted: each `parse` names the
+//! field it was given in its error and never echoes the value (it may be
+//! personal data). Resident IDs, person keys, phones, the city's districts
+//! and bounds, case ids, free text, and times that must not be in the future.
+
+use std::fmt;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Bad input: which field, and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {expected}")]
+pub struct InvalidField {
+    pub field: &'static str,
+    pub expected: &'static str,
+}
+
+fn invalid<T>(field: &'static str, expected: &'static str) -> Result<T, InvalidField> {
+    Err(InvalidField { field, expected })
+}
+
+/// An 18-character resident ID number (GB 11643): 17 digits, then a check
+/// digit (ISO 7064 MOD 11-2, `X` for 10); digits 7 to 14 are a birth date.
+/// Kept only long enough to be turned into a person key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResidentId(String);
+
+impl fmt::Debug for ResidentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ResidentId(..)")
+    }
+}
+
+impl ResidentId {
+    const EXPECTED: &'static str =
+        "18 characters: 17 digits with a valid birth date, then the GB 11643 check digit";
+
+    pub fn parse(field: &'static str, text: &str, today: NaiveDate) -> Result<Self, InvalidField> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 18 || !bytes[..17].iter().all(u8::is_ascii_digit) {
+            return invalid(field, Self::EXPECTED);
+        }
+        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum: u32 = bytes[..17]
+            .iter()
+            .zip(WEIGHTS)
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
+        let check = b"10X98765432"[(sum % 11) as usize];
+        if bytes[17].to_ascii_uppercase() != check {
+            return invalid(field, Self::EXPECTED);
+        }
+        let digits = |range: std::ops::Range<usize>| -> u32 {
+            bytes[range]
+                .iter()
+                .fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+        };
+        let birth = NaiveDate::from_ymd_opt(digits(6..10) as i32, digits(10..12), digits(12..14));
+        match birth {
+            Some(date) if date.year() >= 1900 && date <= today => {}
+            _ => return invalid(field, Self::EXPECTED),
+        }
+        Ok(ResidentId(text.to_ascii_uppercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A person as the mesh knows them: a keyed hash of the resident ID (see
+/// `minsheng_runtime::person_keys`), 32 hex digits.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PersonKey(String);
+
+impl PersonKey {
+    /// Wraps a key computed by the deployment's person keys.
+    pub fn from_hash(hex: String) -> Self {
+        PersonKey(hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A mainland mobile number: 11 digits, `1[3-9]` first.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phone(String);
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Phone(..)")
+    }
+}
+
+impl Phone {
+    pub fn parse(field: &'static str, text: &str) -> Result<Self, InvalidField> {
+        let b = text.as_bytes();
+        if b.len() == 11
+            && b[0] == b'1'
+            && (b'3'..=b'9').contains(&b[1])
+            && b.iter().all(u8::is_ascii_digit)
+        {
+            Ok(Phone(text.to_owned()))
+        } else {
+            invalid(field, "a mainland mobile number: 11 digits starting 13-19")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Words a person wrote (a place, an address, a reason): 1 to 200
+/// characters, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Text(String);
+
+impl Text {
+    pub fn parse(field: &'static str, text: &str) -> Result<Self, InvalidField> {
+        let chars = text.chars().count();
+        if (1..=200).contains(&chars)
+            && !text.chars().any(char::is_control)
+            && !text.trim().is_empty()
+        {
+            Ok(Text(text.to_owned()))
+        } else {
+            invalid(field, "1 to 200 characters, no control characters")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A case id from the case system: 4 to 40 uppercase letters, digits and '-'.
+pub fn case_id(field: &'static str, text: &str) -> Result<String, InvalidField> {
+    let ok = (4..=40).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        invalid(field, "4 to 40 uppercase letters, digits and '-'")
+    }
+}
+
+/// The city's 11 counties and districts (2015): the codes every service
+/// uses, so that figures line up across contexts.
+pub const DISTRICTS: [&str; 11] = [
+    "lucheng", "longwan", "ouhai", "dongtou", "ruian", "yueqing", "yongjia", "pingyang", "cangnan",
+    "wencheng", "taishun",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct District(u8);
+
+impl District {
+    pub fn parse(field: &'static str, text: &str) -> Result<Self, InvalidField> {
+        DISTRICTS
+            .iter()
+            .position(|d| *d == text)
+            .map(|i| District(i as u8))
+            .map_or_else(
+                || {
+                    invalid(
+                        field,
+                        "one of the city's 11 district codes (lucheng, longwan, ...)",
+                    )
+                },
+                Ok,
+            )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        DISTRICTS[usize::from(self.0)]
+    }
+
+    pub fn all() -> impl Iterator<Item = District> {
+        (0..DISTRICTS.len() as u8).map(District)
+    }
+}
+
+impl From<District> for String {
+    fn from(d: District) -> String {
+        d.as_str().to_owned()
+    }
+}
+
+impl TryFrom<String> for District {
+    type Error = InvalidField;
+    fn try_from(text: String) -> Result<Self, InvalidField> {
+        District::parse("district", &text)
+    }
+}
+
+/// A point in the city: about 27.0-28.6 N, 119.6-121.3 E.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+impl Location {
+    pub fn parse(latitude: f64, longitude: f64) -> Result<Self, InvalidField> {
+        if !(27.0..=28.6).contains(&latitude) {
+            return invalid("latitude", "within the city: 27.0 to 28.6");
+        }
+        if !(119.6..=121.3).contains(&longitude) {
+            return invalid("longitude", "within the city: 119.6 to 121.3");
+        }
+        Ok(Location {
+            latitude,
+            longitude,
+        })
+    }
+}
+
+/// How far ahead of our clock a reported time may be.
+pub const CLOCK_SKEW: Duration = Duration::minutes(5);
+
+/// A time something happened: not in the future beyond [`CLOCK_SKEW`].
+pub fn past_time(
+    field: &'static str,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, InvalidField> {
+    if at > now + CLOCK_SKEW {
+        invalid(field, "not in the future")
+    } else {
+        Ok(at)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+    }
+
+    #[test]
+    fn a_resident_id_needs_its_check_digit_and_a_real_birth_date() {
+        assert!(ResidentId::parse("owner", "11010519491231002X", today()).is_ok());
+        assert!(ResidentId::parse("owner", "11010519491231002x", today()).is_ok());
+        let refused = ResidentId::parse("owner", "110105194912310021", today());
+        assert_eq!(refused.map(|_| ()).unwrap_err().field, "owner");
+        // 31 February does not exist; 2030 is not born yet.
+        assert!(ResidentId::parse("owner", &with_check("11010519490231002"), today()).is_err());
+        assert!(ResidentId::parse("owner", &with_check("11010520300101002"), today()).is_err());
+        assert!(ResidentId::parse("owner", "1101051949123100", today()).is_err());
+        assert!(
+            format!(
+                "{:?}",
+                ResidentId::parse("o", "11010519491231002X", today())
+            )
+            .contains("..")
+        );
+    }
+
+    fn with_check(first17: &str) -> String {
+        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum: u32 = first17
+            .bytes()
+            .zip(WEIGHTS)
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
+        format!(
+            "{first17}{}",
+            char::from(b"10X98765432"[(sum % 11) as usize])
+        )
+    }
+}
