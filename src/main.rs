@@ -226,6 +226,10 @@ enum Command {
             required = true
         )]
         roles: Vec<String>,
+        /// For a partner's token: the bank or payment platform it speaks
+        /// for (its code in the centre's agreements, e.g. icbc).
+        #[arg(long, env = "MINSHENG_TOKEN_INSTITUTION")]
+        institution: Option<String>,
         /// How long the token is valid: 30m, 8h, 7d (at most 30 days).
         #[arg(long, env = "MINSHENG_TOKEN_TTL", default_value = "8h", value_parser = humantime::parse_duration)]
         ttl: Duration,
@@ -265,6 +269,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
         Command::Token {
             sub,
             roles,
+            institution,
             ttl,
             key,
         } => {
@@ -274,7 +279,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("created a new JWT key in {}", key_file.display());
             }
             let token = keys
-                .mint(&sub, &roles, ttl)
+                .mint_for(&sub, &roles, institution.as_deref(), ttl)
                 .context("cannot mint the token")?;
             println!("{token}");
         }

@@ -125,6 +125,7 @@ async fn assert_tokens_are_checked(running: &Running, key_file: &std::path::Path
         roles: vec!["officer".into()],
         iat: now - 7200,
         exp: now - 3600,
+        institution: None,
     };
     // The key file holds the secret in hex.
     let text = std::fs::read_to_string(key_file).unwrap();

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    let protos = ["minsheng/vehicle/v1/vehicle.proto"].map(|p| root.join(p));
+    let protos = [
+        "minsheng/fraud/v1/fraud.proto",
+        "minsheng/vehicle/v1/vehicle.proto",
+    ]
+    .map(|p| root.join(p));
     for proto in &protos {
         println!("cargo:rerun-if-changed={}", proto.display());
     }

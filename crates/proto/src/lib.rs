@@ -9,6 +9,12 @@
 /// Every file's descriptors, encoded, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("minsheng_descriptor");
 
+pub mod fraud {
+    pub mod v1 {
+        tonic::include_proto!("minsheng.fraud.v1");
+    }
+}
+
 pub mod vehicle {
     pub mod v1 {
         tonic::include_proto!("minsheng.vehicle.v1");

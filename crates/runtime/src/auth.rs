@@ -27,6 +27,9 @@ pub struct Claims {
     pub roles: Vec<String>,
     pub iat: u64,
     pub exp: u64,
+    /// For a partner's token: the bank or platform it speaks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub institution: Option<String>,
 }
 
 /// Who is calling, once the token checked out.
@@ -34,6 +37,8 @@ pub struct Claims {
 pub struct Caller {
     pub subject: String,
     pub roles: Vec<String>,
+    /// The partner institution the token speaks for, if any.
+    pub institution: Option<String>,
 }
 
 /// Why a call was refused. Maps to gRPC UNAUTHENTICATED / PERMISSION_DENIED
@@ -55,6 +60,8 @@ pub enum MintError {
     Subject(&'static str),
     #[error("invalid role {0:?}: lower-case letters, digits and '-' expected")]
     Role(String),
+    #[error("invalid institution: 2 to 32 of a-z, 0-9, '-' expected")]
+    Institution,
     #[error("invalid ttl: between 1 second and {} days expected", MAX_TTL.as_secs() / 86_400)]
     Ttl,
     #[error("signing failed: {0}")]
@@ -101,6 +108,25 @@ impl TokenKeys {
         roles: &[String],
         ttl: Duration,
     ) -> Result<String, MintError> {
+        self.mint_for(subject, roles, None, ttl)
+    }
+
+    /// A token that also names the partner institution it speaks for.
+    pub fn mint_for(
+        &self,
+        subject: &str,
+        roles: &[String],
+        institution: Option<&str>,
+        ttl: Duration,
+    ) -> Result<String, MintError> {
+        if let Some(code) = institution
+            && !((2..=32).contains(&code.len())
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+        {
+            return Err(MintError::Institution);
+        }
         if subject.is_empty() || subject.len() > 128 {
             return Err(MintError::Subject("1-128 characters expected"));
         }
@@ -121,6 +147,7 @@ impl TokenKeys {
             roles: roles.to_vec(),
             iat: now,
             exp: now + ttl.as_secs(),
+            institution: institution.map(str::to_owned),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| MintError::Signing(e.to_string()))
@@ -150,6 +177,7 @@ impl TokenKeys {
         Ok(Caller {
             subject: data.claims.sub,
             roles: data.claims.roles,
+            institution: data.claims.institution,
         })
     }
 }
@@ -283,6 +311,7 @@ mod tests {
             roles: vec![],
             iat: now - 7200,
             exp: now - 3600,
+            institution: None,
         };
         let expired =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &stale, &keys().encoding)

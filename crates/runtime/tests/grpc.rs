@@ -44,6 +44,7 @@ async fn an_officer_is_heard_and_everyone_else_is_refused_with_the_right_code() 
         roles: vec!["officer".into()],
         iat: now - 7200,
         exp: now - 3600,
+        institution: None,
     };
     let expired = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),

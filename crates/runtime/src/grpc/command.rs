@@ -58,3 +58,52 @@ pub fn command_context<T>(request: &Request<T>) -> Result<CommandContext, Status
         request_id,
     })
 }
+
+/// A new aggregate's id: derived from the request id when there is one, so
+/// that a retried creation names the same thing; random (UUIDv7) otherwise.
+/// 32 lowercase hex digits.
+pub fn new_id(context: &CommandContext) -> String {
+    match &context.request_id {
+        Some(id) => uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, id.as_str().as_bytes()),
+        None => uuid::Uuid::now_v7(),
+    }
+    .simple()
+    .to_string()
+}
+
+/// An id this mesh handed out with [`new_id`], as a client sends it back.
+pub fn parse_id(field: &'static str, text: &str) -> Result<String, Status> {
+    let ok = text.len() == 32
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(super::status::invalid_field(
+            field,
+            "the 32-hex-digit id this service returned",
+        ))
+    }
+}
+
+/// A protobuf timestamp as a UTC time; missing or impossible is
+/// INVALID_ARGUMENT naming `field`.
+pub fn time(
+    field: &'static str,
+    at: Option<prost_types::Timestamp>,
+) -> Result<chrono::DateTime<chrono::Utc>, Status> {
+    let at = at.ok_or_else(|| super::status::invalid_field(field, "a time is required"))?;
+    let nanos = u32::try_from(at.nanos)
+        .map_err(|_| super::status::invalid_field(field, "nanos out of range"))?;
+    chrono::DateTime::from_timestamp(at.seconds, nanos)
+        .ok_or_else(|| super::status::invalid_field(field, "a time within years 1 to 9999"))
+}
+
+/// A UTC time as a protobuf timestamp.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}

@@ -6,9 +6,9 @@ mod ebikes;
 mod people;
 mod sightings;
 
-use chrono::{DateTime, Utc};
 use minsheng_eventstore::{CommandContext, Executed};
 use minsheng_runtime::grpc::command::command_context;
+pub(crate) use minsheng_runtime::grpc::command::{new_id, parse_id, time, timestamp};
 use minsheng_runtime::grpc::status;
 use tonic::{Request, Status};
 
@@ -69,30 +69,4 @@ fn written(
         version: executed.version,
         id,
     }))
-}
-
-fn time(field: &'static str, at: Option<prost_types::Timestamp>) -> Result<DateTime<Utc>, Status> {
-    let at = at.ok_or_else(|| status::invalid_field(field, "a time is required"))?;
-    let nanos =
-        u32::try_from(at.nanos).map_err(|_| status::invalid_field(field, "nanos out of range"))?;
-    DateTime::from_timestamp(at.seconds, nanos)
-        .ok_or_else(|| status::invalid_field(field, "a time within years 1 to 9999"))
-}
-
-fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
-
-/// A new aggregate's id: derived from the request id when there is one, so
-/// that a retried creation names the same thing; random otherwise.
-fn new_id(context: &CommandContext) -> String {
-    match &context.request_id {
-        Some(id) => uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, id.as_str().as_bytes()),
-        None => uuid::Uuid::now_v7(),
-    }
-    .simple()
-    .to_string()
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::{context_of, invalid, new_id, pb, time, written};
+use super::{context_of, invalid, new_id, parse_id, pb, time, written};
 use crate::app::VehicleApp;
 use crate::domain::card::CardCommand;
 use crate::domain::reader::ReaderCommand;
@@ -50,22 +50,6 @@ pub struct ResidentCardsApi {
     pub(crate) app: Arc<VehicleApp>,
 }
 
-/// Card and room ids are the ones this service hands out: 32 hex digits.
-fn own_id(field: &'static str, text: &str) -> Result<String, Status> {
-    let ok = text.len() == 32
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if ok {
-        Ok(text.to_owned())
-    } else {
-        Err(minsheng_runtime::grpc::status::invalid_field(
-            field,
-            "the 32-hex-digit id this service returned",
-        ))
-    }
-}
-
 #[tonic::async_trait]
 impl pb::resident_cards_server::ResidentCards for ResidentCardsApi {
     async fn issue_card(
@@ -93,7 +77,7 @@ impl pb::resident_cards_server::ResidentCards for ResidentCardsApi {
         request: Request<pb::RenewCardRequest>,
     ) -> Result<Response<pb::Written>, Status> {
         let r = request.get_ref();
-        let id = own_id("card_id", &r.card_id)?;
+        let id = parse_id("card_id", &r.card_id)?;
         let command = CardCommand::Renew {
             valid_until: time("valid_until", r.valid_until)?,
         };
@@ -105,7 +89,7 @@ impl pb::resident_cards_server::ResidentCards for ResidentCardsApi {
         &self,
         request: Request<pb::MoveOutRequest>,
     ) -> Result<Response<pb::Written>, Status> {
-        let id = own_id("card_id", &request.get_ref().card_id)?;
+        let id = parse_id("card_id", &request.get_ref().card_id)?;
         let context = context_of(&request)?;
         written(self.app.card(&id, CardCommand::MoveOut, &context).await, id)
     }
@@ -150,7 +134,7 @@ impl pb::rental_rooms_server::RentalRooms for RentalRoomsApi {
         request: Request<pb::CheckInRequest>,
     ) -> Result<Response<pb::Written>, Status> {
         let r = request.get_ref();
-        let id = own_id("room_id", &r.room_id)?;
+        let id = parse_id("room_id", &r.room_id)?;
         let command = RoomCommand::CheckIn(self.tenant(&r.tenant_resident_id)?);
         let context = context_of(&request)?;
         written(self.app.room(&id, command, &context).await, id)
@@ -161,7 +145,7 @@ impl pb::rental_rooms_server::RentalRooms for RentalRoomsApi {
         request: Request<pb::CheckOutRequest>,
     ) -> Result<Response<pb::Written>, Status> {
         let r = request.get_ref();
-        let id = own_id("room_id", &r.room_id)?;
+        let id = parse_id("room_id", &r.room_id)?;
         let command = RoomCommand::CheckOut(self.tenant(&r.tenant_resident_id)?);
         let context = context_of(&request)?;
         written(self.app.room(&id, command, &context).await, id)
