@@ -6,7 +6,10 @@ use minsheng_runtime::target::Target;
 
 /// Every target, in start order.
 pub fn all() -> Vec<Arc<dyn Target>> {
-    vec![Arc::new(minsheng_vehicle_iot::VehicleIotTarget::default())]
+    vec![
+        Arc::new(minsheng_vehicle_iot::VehicleIotTarget::default()),
+        Arc::new(minsheng_fraud::FraudTarget::default()),
+    ]
 }
 
 /// The targets named on the command line (`all` for every one).

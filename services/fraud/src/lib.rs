@@ -3,8 +3,19 @@
 //! The anti-fraud centre (alerts, emergency stop-payments, the phone
 //! firewall), Fox Hunt fugitives and the exit restrictions they impose.
 //!
-//! Built so far (issue 5 is in progress): [`domain`], the rules, pure and
-//! synchronous, with their tests. The gRPC API, the target, the deadline
-//! timer and the benchmarks are still to come.
+//! Read in this order:
+//! - [`domain`]: the rules, pure and synchronous.
+//! - [`app`]: the use cases through the command runner.
+//! - [`live`]: the in-memory read models (blocklist, totals, pending
+//!   deadlines, each alert's stop-payments), rebuilt from the events.
+//! - [`deadlines`]: the timer that expires unanswered stop-payments.
+//! - [`grpc`]: the `minsheng.fraud.v1` services; [`target`]: roles and wiring.
 
+pub mod app;
+pub mod deadlines;
 pub mod domain;
+pub mod grpc;
+pub mod live;
+pub mod target;
+
+pub use target::FraudTarget;

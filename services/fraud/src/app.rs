@@ -1,0 +1,287 @@
+//! The centre's use cases. No transport here: the gRPC layer parses
+//! requests into domain values and maps [`AppError`] to statuses.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use minsheng_eventstore::{
+    Aggregate, CommandContext, CommandError, CommandRunner, Executed, ExpectedVersion,
+    RecordedEvent, StoreError, StreamName, codec,
+};
+use minsheng_runtime::person_keys::PersonKeys;
+
+use crate::domain::alert::{Alert, AlertCommand, AlertRule};
+use crate::domain::events::{BlockCategory, FraudEvent};
+use crate::domain::fugitive::{Fugitive, FugitiveCommand, FugitiveRule};
+use crate::domain::number::{BlockedNumber, NumberCommand, NumberRule};
+use crate::domain::stop_payment::{StopCommand, StopPayment, StopRule};
+use crate::domain::values::{Fen, Institution, InvalidField, Number, PersonKey, ResidentId};
+use crate::live::FraudLive;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Alert(#[from] CommandError<AlertRule>),
+    #[error(transparent)]
+    Stop(#[from] CommandError<StopRule>),
+    #[error(transparent)]
+    Number(#[from] CommandError<NumberRule>),
+    #[error(transparent)]
+    Fugitive(#[from] CommandError<FugitiveRule>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Invalid(#[from] InvalidField),
+    #[error("no alert with this id")]
+    NoAlert,
+    #[error("a stop-payment asks at most the amount the alert reported")]
+    OverReported,
+}
+
+#[derive(Clone, Debug)]
+pub struct FraudConfig {
+    /// How long a partner has to answer a stop-payment request.
+    pub stop_deadline: Duration,
+}
+
+impl Default for FraudConfig {
+    fn default() -> Self {
+        FraudConfig {
+            stop_deadline: Duration::hours(2),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct FraudApp {
+    runner: CommandRunner,
+    person_keys: PersonKeys,
+    live: Arc<FraudLive>,
+    config: FraudConfig,
+}
+
+fn stream(aggregate: &str, id: &str) -> Result<StreamName, StoreError> {
+    StreamName::parse(&format!("fraud.{aggregate}.{id}"))
+}
+
+impl FraudApp {
+    pub fn new(
+        runner: CommandRunner,
+        person_keys: PersonKeys,
+        live: Arc<FraudLive>,
+        config: FraudConfig,
+    ) -> Self {
+        FraudApp {
+            runner,
+            person_keys,
+            live,
+            config,
+        }
+    }
+
+    pub fn live(&self) -> &Arc<FraudLive> {
+        &self.live
+    }
+
+    pub fn person(&self, id: &ResidentId) -> PersonKey {
+        PersonKey::from_hash(self.person_keys.key_of(id.as_str()))
+    }
+
+    /// A number's stream: named by a keyed hash, as a number is personal data.
+    fn number_stream(&self, number: Number) -> Result<StreamName, StoreError> {
+        stream(
+            "number",
+            &self.person_keys.key_of(&format!("number:{number}")),
+        )
+    }
+
+    pub async fn alert(
+        &self,
+        id: &str,
+        command: AlertCommand,
+        context: &CommandContext,
+    ) -> Result<Executed, AppError> {
+        Ok(self
+            .runner
+            .execute::<Alert>(&stream("alert", id)?, &command, context)
+            .await?)
+    }
+
+    /// Reports an alert and blocks the numbers it names. A retry with the
+    /// same request id finishes what a failed attempt began: the alert is
+    /// answered from its first outcome, numbers already blocked stay so.
+    pub async fn report_alert(
+        &self,
+        id: &str,
+        command: AlertCommand,
+        context: &CommandContext,
+    ) -> Result<Executed, AppError> {
+        let numbers = match &command {
+            AlertCommand::Report { fraud_numbers, .. } => fraud_numbers.clone(),
+            _ => Vec::new(),
+        };
+        let executed = self.alert(id, command, context).await?;
+        let mut per_number = context.clone();
+        per_number.request_id = None;
+        per_number.metadata.request_id = None;
+        for number in numbers {
+            let block = NumberCommand::Block {
+                number,
+                category: BlockCategory::FraudAlert,
+                alert_id: Some(id.to_owned()),
+                reason: None,
+                now: Utc::now(),
+            };
+            self.runner
+                .execute::<BlockedNumber>(&self.number_stream(number)?, &block, &per_number)
+                .await?;
+        }
+        Ok(executed)
+    }
+
+    pub async fn get_alert(&self, id: &str) -> Result<Option<(Alert, u64)>, AppError> {
+        load::<Alert>(&self.runner, &stream("alert", id)?).await
+    }
+
+    pub async fn request_stop(
+        &self,
+        id: &str,
+        alert_id: &str,
+        account_index: usize,
+        amount: Fen,
+        context: &CommandContext,
+    ) -> Result<Executed, AppError> {
+        let (alert, _) = self.get_alert(alert_id).await?.ok_or(AppError::NoAlert)?;
+        let reported = alert.reported.ok_or(AppError::NoAlert)?;
+        let account = reported
+            .accounts
+            .get(account_index)
+            .cloned()
+            .ok_or(InvalidField {
+                field: "account_index",
+                expected: "the index of one of the alert's receiving accounts",
+            })?;
+        if amount > reported.amount {
+            return Err(AppError::OverReported);
+        }
+        let now = Utc::now();
+        let command = StopCommand::Request {
+            alert_id: alert_id.to_owned(),
+            account,
+            amount,
+            alert_reported_at: reported.reported_at,
+            now,
+            deadline: now + self.config.stop_deadline,
+        };
+        Ok(self
+            .runner
+            .execute::<StopPayment>(&stream("stop", id)?, &command, context)
+            .await?)
+    }
+
+    pub async fn stop(
+        &self,
+        id: &str,
+        command: StopCommand,
+        context: &CommandContext,
+    ) -> Result<Executed, AppError> {
+        Ok(self
+            .runner
+            .execute::<StopPayment>(&stream("stop", id)?, &command, context)
+            .await?)
+    }
+
+    pub async fn number(
+        &self,
+        number: Number,
+        command: NumberCommand,
+        context: &CommandContext,
+    ) -> Result<Executed, AppError> {
+        Ok(self
+            .runner
+            .execute::<BlockedNumber>(&self.number_stream(number)?, &command, context)
+            .await?)
+    }
+
+    /// A number's blocklist history, oldest first.
+    pub async fn number_history(&self, number: Number) -> Result<Vec<RecordedEvent>, AppError> {
+        match self
+            .runner
+            .store()
+            .read_stream(&self.number_stream(number)?, 1, 1000)
+            .await
+        {
+            Ok(events) => Ok(events),
+            Err(StoreError::StreamNotFound(_)) => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn fugitive(
+        &self,
+        id: &str,
+        command: FugitiveCommand,
+        context: &CommandContext,
+    ) -> Result<Executed, AppError> {
+        Ok(self
+            .runner
+            .execute::<Fugitive>(&stream("fugitive", id)?, &command, context)
+            .await?)
+    }
+
+    /// Counts an interception a partner reports.
+    pub async fn report_interception(
+        &self,
+        institution: Institution,
+        number: Number,
+        at: DateTime<Utc>,
+        context: &CommandContext,
+    ) -> Result<u64, AppError> {
+        let event = codec::encode(&FraudEvent::InterceptionReported {
+            number,
+            institution: institution.clone(),
+            at,
+        })
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?
+        .with_metadata(context.metadata.clone());
+        let outcome = self
+            .runner
+            .store()
+            .append(
+                &stream("interceptions", institution.as_str())?,
+                ExpectedVersion::Any,
+                vec![event],
+                context.request_id.as_ref(),
+            )
+            .await?;
+        Ok(outcome.last_version)
+    }
+
+    /// Expires what is due; run by the deadline timer.
+    pub async fn expire_due(&self, now: DateTime<Utc>) {
+        let context = CommandContext {
+            request_id: None,
+            metadata: minsheng_eventstore::Metadata {
+                actor: Some("deadline-timer".to_owned()),
+                ..minsheng_eventstore::Metadata::default()
+            },
+        };
+        for id in self.live.take_due(now) {
+            if let Err(error) = self.stop(&id, StopCommand::Expire { now }, &context).await {
+                tracing::warn!(stop_payment = %id, %error, "could not expire a stop-payment; will retry at the next start");
+            }
+        }
+    }
+}
+
+async fn load<A: Aggregate>(
+    runner: &CommandRunner,
+    stream: &StreamName,
+) -> Result<Option<(A, u64)>, AppError> {
+    match runner.load::<A>(stream).await {
+        Ok((_, 0)) => Ok(None),
+        Ok(loaded) => Ok(Some(loaded)),
+        Err(CommandError::Store(e)) => Err(AppError::Store(e)),
+        Err(other) => Err(AppError::Store(StoreError::Corrupt(other.to_string()))),
+    }
+}

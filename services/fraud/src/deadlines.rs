@@ -1,0 +1,44 @@
+//! The deadline timer: expires stop-payment requests no partner answered in
+//! time. Its deadlines come from the live view, which rebuilds them from
+//! the events at start, so a restart loses none (one that passed while the
+//! process was down expires at once). A singleton: only the leader runs it
+//! (expiring twice would be harmless, the aggregate refuses the second).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use minsheng_leader::LeaderElection;
+use minsheng_runtime::shutdown::Shutdown;
+
+use crate::app::FraudApp;
+
+/// The longest the timer sleeps without looking again.
+const IDLE: Duration = Duration::from_secs(30);
+
+pub async fn run(app: Arc<FraudApp>, leader: Arc<dyn LeaderElection>, stop: Shutdown) {
+    let stopping = stop.clone();
+    let outcome =
+        minsheng_leader::while_leader(leader.as_ref(), "fraud-deadlines", stopping.wait(), || {
+            let app = app.clone();
+            async move {
+                loop {
+                    app.expire_due(Utc::now()).await;
+                    let wait = app.live().next_deadline().map_or(IDLE, |at| {
+                        (at - Utc::now())
+                            .to_std()
+                            .unwrap_or(Duration::ZERO)
+                            .min(IDLE)
+                    });
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = app.live().deadline_added.notified() => {}
+                    }
+                }
+            }
+        })
+        .await;
+    if let Err(error) = outcome {
+        tracing::warn!(%error, "the deadline timer stopped");
+    }
+}

@@ -1,0 +1,210 @@
+//! The centre's live read models, in memory, rebuilt from the context's
+//! events at every start and kept up by subscription:
+//!
+//! - the blocklist partners screen against;
+//! - the running totals;
+//! - the pending stop-payments by deadline, for the deadline timer (so a
+//!   restart loses no deadline);
+//! - each alert's stop-payments, for `GetAlert`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use minsheng_eventstore::{Context, EventStore, Position, RecordedEvent, codec};
+use minsheng_runtime::subscription::{Subscriber, SubscriberError};
+use tokio::sync::Notify;
+
+use crate::domain::events::FraudEvent;
+use crate::domain::firewall::{Block, Blocklist};
+use crate::domain::totals::CentreTotals;
+use crate::domain::values::{Fen, Institution, Number};
+
+/// A stop-payment as its alert's view shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StopSummary {
+    pub id: String,
+    pub account_masked: String,
+    pub institution: Institution,
+    pub amount: Fen,
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    by_deadline: BTreeSet<(DateTime<Utc>, String)>,
+    deadline_of: HashMap<String, DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+pub struct FraudLive {
+    blocklist: RwLock<Blocklist>,
+    totals: Mutex<CentreTotals>,
+    pending: Mutex<Pending>,
+    stops: Mutex<HashMap<String, Vec<StopSummary>>>,
+    alert_of: Mutex<HashMap<String, String>>,
+    /// Woken when a deadline is added, so the timer can sleep until the
+    /// earliest one.
+    pub deadline_added: Notify,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl FraudLive {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    pub fn screen(&self, number: Number) -> Option<Block> {
+        self.blocklist
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .screen(number)
+    }
+
+    /// Screens many numbers under one read lock.
+    pub fn screen_all<'a>(&self, numbers: impl Iterator<Item = &'a Number>) -> Vec<Option<Block>> {
+        let blocklist = self
+            .blocklist
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        numbers.map(|n| blocklist.screen(*n)).collect()
+    }
+
+    pub fn totals(&self) -> CentreTotals {
+        lock(&self.totals).clone()
+    }
+
+    pub fn stops_of(&self, alert_id: &str) -> Vec<StopSummary> {
+        lock(&self.stops).get(alert_id).cloned().unwrap_or_default()
+    }
+
+    /// The earliest pending deadline.
+    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
+        lock(&self.pending).by_deadline.first().map(|(at, _)| *at)
+    }
+
+    /// Takes the stop-payments whose deadline is at or before `now`.
+    pub fn take_due(&self, now: DateTime<Utc>) -> Vec<String> {
+        let mut pending = lock(&self.pending);
+        let mut due = Vec::new();
+        while let Some((at, id)) = pending.by_deadline.first().cloned() {
+            if at > now {
+                break;
+            }
+            pending.by_deadline.pop_first();
+            pending.deadline_of.remove(&id);
+            due.push(id);
+        }
+        due
+    }
+
+    fn settle(&self, stop_id: &str, outcome: &'static str) {
+        {
+            let mut pending = lock(&self.pending);
+            if let Some(at) = pending.deadline_of.remove(stop_id) {
+                pending.by_deadline.remove(&(at, stop_id.to_owned()));
+            }
+        }
+        let alert = lock(&self.alert_of).get(stop_id).cloned();
+        if let Some(alert) = alert
+            && let Some(stop) = lock(&self.stops)
+                .get_mut(&alert)
+                .and_then(|stops| stops.iter_mut().find(|s| s.id == stop_id))
+        {
+            stop.outcome = outcome;
+        }
+    }
+
+    fn apply(&self, recorded: &RecordedEvent) -> Result<(), SubscriberError> {
+        let event: FraudEvent = codec::decode(recorded)
+            .map_err(|e| SubscriberError::Handler(format!("{}: {e}", recorded.event_type)))?;
+        let id = recorded.stream.id();
+        lock(&self.totals).apply(&event);
+        match &event {
+            FraudEvent::NumberBlocked { .. } | FraudEvent::NumberUnblocked { .. } => {
+                self.blocklist
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .apply(&event);
+            }
+            FraudEvent::StopPaymentRequested {
+                alert_id,
+                account,
+                amount,
+                deadline,
+                ..
+            } => {
+                {
+                    let mut pending = lock(&self.pending);
+                    pending.by_deadline.insert((*deadline, id.to_owned()));
+                    pending.deadline_of.insert(id.to_owned(), *deadline);
+                }
+                lock(&self.alert_of).insert(id.to_owned(), alert_id.clone());
+                lock(&self.stops)
+                    .entry(alert_id.clone())
+                    .or_default()
+                    .push(StopSummary {
+                        id: id.to_owned(),
+                        account_masked: minsheng_runtime::masking::account(
+                            account.account.as_str(),
+                        ),
+                        institution: account.institution.clone(),
+                        amount: *amount,
+                        outcome: "pending",
+                    });
+                self.deadline_added.notify_one();
+            }
+            FraudEvent::PaymentStopped { .. } => self.settle(id, "stopped"),
+            FraudEvent::FundsFrozen { .. } => self.settle(id, "frozen"),
+            FraudEvent::StopPaymentFailed { .. } => self.settle(id, "failed"),
+            FraudEvent::StopPaymentExpired { .. } => self.settle(id, "expired"),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Feeds the live view from the start of the context's log at every start.
+#[derive(Debug)]
+pub struct LiveSubscriber {
+    view: Arc<FraudLive>,
+    context: Context,
+}
+
+impl LiveSubscriber {
+    pub fn new(view: Arc<FraudLive>, context: Context) -> Self {
+        LiveSubscriber { view, context }
+    }
+}
+
+#[async_trait]
+impl Subscriber for LiveSubscriber {
+    fn name(&self) -> &str {
+        "fraud-live"
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
+    }
+
+    async fn handle(&mut self, event: &RecordedEvent) -> Result<(), SubscriberError> {
+        self.view.apply(event)
+    }
+
+    /// In memory only: rebuilt from the start each time.
+    async fn resume_after(&mut self, _store: &dyn EventStore) -> Result<Position, SubscriberError> {
+        Ok(Position::START)
+    }
+
+    async fn commit(
+        &mut self,
+        _store: &dyn EventStore,
+        _position: Position,
+    ) -> Result<(), SubscriberError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,112 @@
+//! The `fraud` target: what the runtime serves for this context.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use minsheng_eventstore::{CommandRunner, Context};
+use minsheng_proto::fraud::v1 as pb;
+use minsheng_runtime::grpc::GrpcLimits;
+use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
+
+use crate::app::{FraudApp, FraudConfig};
+use crate::grpc::{AlertsApi, FirewallApi, FugitivesApi, StopPaymentsApi};
+use crate::live::{FraudLive, LiveSubscriber};
+
+pub const NAME: &str = "fraud";
+
+const ANALYST: &str = "fraud-analyst";
+const PARTNER: &str = "partner";
+const OFFICER: &str = "officer";
+
+#[derive(Debug, Default)]
+pub struct FraudTarget {
+    pub config: FraudConfig,
+    pub limits: GrpcLimits,
+}
+
+#[async_trait]
+impl Target for FraudTarget {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn start(
+        &self,
+        context: &TargetContext,
+        registration: &mut Registration,
+    ) -> Result<(), TargetError> {
+        let fraud = Context::parse("fraud").map_err(|e| TargetError {
+            target: NAME,
+            reason: e.to_string(),
+        })?;
+        let live = FraudLive::new();
+        let app = Arc::new(FraudApp::new(
+            CommandRunner::new(context.store.clone()),
+            context.person_keys.clone(),
+            live.clone(),
+            self.config.clone(),
+        ));
+        let max = self.limits.max_message_bytes;
+        let descriptors = minsheng_proto::FILE_DESCRIPTOR_SET;
+        registration
+            .grpc(
+                pb::alerts_server::AlertsServer::new(AlertsApi { app: app.clone() })
+                    .max_decoding_message_size(max),
+                descriptors,
+                &[
+                    ("ReportAlert", &[ANALYST]),
+                    ("TriageAlert", &[ANALYST]),
+                    ("LinkAlertToCase", &[ANALYST]),
+                    ("NameSuspect", &[ANALYST]),
+                    ("CloseAlert", &[ANALYST]),
+                    ("GetAlert", &[ANALYST]),
+                    ("GetTotals", &[ANALYST, OFFICER]),
+                ],
+            )
+            .grpc(
+                pb::stop_payments_server::StopPaymentsServer::new(StopPaymentsApi {
+                    app: app.clone(),
+                })
+                .max_decoding_message_size(max),
+                descriptors,
+                &[
+                    ("RequestStopPayment", &[ANALYST]),
+                    ("AnswerStopPayment", &[PARTNER]),
+                ],
+            )
+            .grpc(
+                pb::firewall_server::FirewallServer::new(FirewallApi { app: app.clone() })
+                    .max_decoding_message_size(max),
+                descriptors,
+                &[
+                    ("BlockNumber", &[ANALYST]),
+                    ("UnblockNumber", &[ANALYST]),
+                    ("GetNumberHistory", &[ANALYST]),
+                    ("Screen", &[PARTNER]),
+                    ("ScreenStream", &[PARTNER]),
+                    ("ReportInterception", &[PARTNER]),
+                ],
+            )
+            .grpc(
+                pb::fugitives_server::FugitivesServer::new(FugitivesApi { app: app.clone() })
+                    .max_decoding_message_size(max),
+                descriptors,
+                &[
+                    ("ListFugitive", &[OFFICER]),
+                    ("LocateFugitive", &[OFFICER]),
+                    ("RecordReturn", &[OFFICER]),
+                    ("DelistFugitive", &[OFFICER]),
+                ],
+            )
+            .subscription(LiveSubscriber::new(live, fraud))
+            .worker(
+                "fraud deadline timer",
+                Box::pin(crate::deadlines::run(
+                    app,
+                    context.leader.clone(),
+                    context.shutdown.clone(),
+                )),
+            );
+        Ok(())
+    }
+}
