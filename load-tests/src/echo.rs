@@ -71,3 +71,83 @@ pub async fn start() -> anyhow::Result<SocketAddr> {
     });
     Ok(addr)
 }
+
+/// The firewall baseline: answers every number "not blocked", with the
+/// same messages as the real service.
+#[derive(Clone, Copy, Debug)]
+struct FirewallEcho;
+
+#[tonic::async_trait]
+impl minsheng_proto::fraud::v1::firewall_server::Firewall for FirewallEcho {
+    async fn block_number(
+        &self,
+        _: Request<minsheng_proto::fraud::v1::BlockNumberRequest>,
+    ) -> Result<Response<minsheng_proto::fraud::v1::Written>, Status> {
+        Err(Status::unimplemented("echo"))
+    }
+
+    async fn unblock_number(
+        &self,
+        _: Request<minsheng_proto::fraud::v1::UnblockNumberRequest>,
+    ) -> Result<Response<minsheng_proto::fraud::v1::Written>, Status> {
+        Err(Status::unimplemented("echo"))
+    }
+
+    async fn screen(
+        &self,
+        request: Request<minsheng_proto::fraud::v1::ScreenRequest>,
+    ) -> Result<Response<minsheng_proto::fraud::v1::ScreenResponse>, Status> {
+        let verdicts = request
+            .into_inner()
+            .numbers
+            .into_iter()
+            .map(|number| minsheng_proto::fraud::v1::Verdict {
+                number,
+                ..Default::default()
+            })
+            .collect();
+        Ok(Response::new(minsheng_proto::fraud::v1::ScreenResponse {
+            verdicts,
+        }))
+    }
+
+    type ScreenStreamStream = Pin<
+        Box<dyn Stream<Item = Result<minsheng_proto::fraud::v1::ScreenResponse, Status>> + Send>,
+    >;
+
+    async fn screen_stream(
+        &self,
+        _: Request<Streaming<minsheng_proto::fraud::v1::ScreenRequest>>,
+    ) -> Result<Response<Self::ScreenStreamStream>, Status> {
+        Err(Status::unimplemented("echo"))
+    }
+
+    async fn report_interception(
+        &self,
+        _: Request<minsheng_proto::fraud::v1::ReportInterceptionRequest>,
+    ) -> Result<Response<minsheng_proto::fraud::v1::Written>, Status> {
+        Err(Status::unimplemented("echo"))
+    }
+
+    async fn get_number_history(
+        &self,
+        _: Request<minsheng_proto::fraud::v1::GetNumberHistoryRequest>,
+    ) -> Result<Response<minsheng_proto::fraud::v1::NumberHistory>, Status> {
+        Err(Status::unimplemented("echo"))
+    }
+}
+
+/// Serves the firewall echo on a free loopback port.
+pub async fn start_firewall() -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = tonic::transport::Server::builder()
+            .add_service(
+                minsheng_proto::fraud::v1::firewall_server::FirewallServer::new(FirewallEcho),
+            )
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .await;
+    });
+    Ok(addr)
+}

@@ -7,6 +7,9 @@
 //!   embedded store, driven by the same client streams; then the latency
 //!   from a stolen tag's sighting to its hit on a `WatchHits` client while
 //!   that load runs.
+//! - `screening`: the fraud firewall, batches of 1 and 100, against a bare
+//!   echo of the same messages; and how soon a newly blocked number is
+//!   screened as blocked, embedded and over NATS.
 //! - `rebuild`: the start-up rebuild of the stolen-tag set from a store
 //!   holding 1.5 M registered bikes: time and memory.
 //!
@@ -15,6 +18,7 @@
 mod echo;
 mod mesh;
 mod rebuild;
+mod screening;
 mod sightings;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +36,9 @@ enum Command {
     Sightings(sightings::Options),
     /// Rebuild the stolen-tag set at start from many registered bikes.
     Rebuild(rebuild::Options),
+    /// Partners screening numbers: echo baseline vs fraud; newly blocked
+    /// numbers, embedded and over NATS.
+    Screening(screening::Options),
 }
 
 #[tokio::main]
@@ -39,5 +46,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Sightings(options) => sightings::run(options).await,
         Command::Rebuild(options) => rebuild::run(options).await,
+        Command::Screening(options) => screening::run_all(options).await,
     }
 }

@@ -24,11 +24,14 @@ pub struct Mesh {
 
 /// Starts vehicle-iot on `sqlite://<dir>/events.db` and waits until ready.
 pub async fn start(dir: &std::path::Path) -> anyhow::Result<Mesh> {
-    let store =
-        minsheng_runtime::store::open(&format!("sqlite://{}", dir.join("events.db").display()), 1)
-            .await?;
+    let url = format!("sqlite://{}", dir.join("events.db").display());
+    start_with(&url, Arc::new(VehicleIotTarget::default())).await
+}
+
+/// Starts `target` on the store at `url` and waits until ready.
+pub async fn start_with(url: &str, target: Arc<dyn Target>) -> anyhow::Result<Mesh> {
+    let store = minsheng_runtime::store::open(url, 1).await?;
     let keys = TokenKeys::from_secret(b"the load generator's signing key");
-    let target: Arc<dyn Target> = Arc::new(VehicleIotTarget::default());
     let shutdown = Shutdown::new();
     let config = ProcessConfig {
         grpc_addr: "127.0.0.1:0".parse()?,
@@ -67,9 +70,22 @@ impl Mesh {
     }
 
     pub fn as_role<T>(&self, role: &str, message: T) -> anyhow::Result<Request<T>> {
-        let token = self
-            .keys
-            .mint("load-1", &[role.to_owned()], Duration::from_secs(3600))?;
+        self.as_partner(role, None, message)
+    }
+
+    /// `role`'s token, naming `institution` if given.
+    pub fn as_partner<T>(
+        &self,
+        role: &str,
+        institution: Option<&str>,
+        message: T,
+    ) -> anyhow::Result<Request<T>> {
+        let token = self.keys.mint_for(
+            "load-1",
+            &[role.to_owned()],
+            institution,
+            Duration::from_secs(3600),
+        )?;
         let mut request = Request::new(message);
         request
             .metadata_mut()

@@ -1,6 +1,7 @@
-//! Two real `minsheng serve --target vehicle-iot` processes sharing one
-//! testkit nats-server: a base station's sightings recorded by one reach a
-//! dispatch console watching the other.
+//! Two real `minsheng serve` processes sharing one testkit nats-server:
+//! what one records, the other's read models see (a stolen bike's hit
+//! reaches a console on the other; a number blocked on one is screened as
+//! blocked on the other).
 
 #![allow(clippy::unwrap_used)]
 
@@ -31,11 +32,11 @@ impl Drop for Serving {
     }
 }
 
-fn serve(data_dir: &std::path::Path, nats: &str) -> Serving {
+fn serve(data_dir: &std::path::Path, nats: &str, target: &str) -> Serving {
     let mut child = Command::new(env!("CARGO_BIN_EXE_minsheng"))
         .arg("--data-dir")
         .arg(data_dir)
-        .args(["serve", "--target", "vehicle-iot", "--store", nats])
+        .args(["serve", "--target", target, "--store", nats])
         .args([
             "--grpc-addr",
             "127.0.0.1:0",
@@ -98,8 +99,8 @@ async fn a_hit_recorded_by_one_process_reaches_a_console_on_another() {
     let dir = tempfile::tempdir().unwrap();
     let (keys, _) = TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
     PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
-    let recorder = serve(dir.path(), &nats.url());
-    let dispatch = serve(dir.path(), &nats.url());
+    let recorder = serve(dir.path(), &nats.url(), "vehicle-iot");
+    let dispatch = serve(dir.path(), &nats.url(), "vehicle-iot");
 
     let ch = channel(recorder.grpc).await;
     pb::readers_client::ReadersClient::new(ch.clone())
@@ -196,4 +197,62 @@ async fn a_hit_recorded_by_one_process_reaches_a_console_on_another() {
         ),
         (TAG, "RD-OH-0001", "ouhai", "WZ-2015-0042")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_blocked_on_one_process_is_screened_as_blocked_on_another() {
+    use minsheng_proto::fraud::v1 as fraud;
+    let nats = NatsServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, _) = TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
+    PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
+    let centre = serve(dir.path(), &nats.url(), "fraud");
+    let gateway = serve(dir.path(), &nats.url(), "fraud");
+
+    fraud::firewall_client::FirewallClient::new(channel(centre.grpc).await)
+        .block_number(as_role(
+            &keys,
+            "fraud-analyst",
+            fraud::BlockNumberRequest {
+                number: "17012345678".into(),
+                reason: "reported by three victims".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    let partner = keys
+        .mint_for(
+            "gateway-1",
+            &["partner".to_owned()],
+            Some("telecom"),
+            Duration::from_secs(600),
+        )
+        .unwrap();
+    let mut screening = fraud::firewall_client::FirewallClient::new(channel(gateway.grpc).await);
+    let started = std::time::Instant::now();
+    loop {
+        let mut request = Request::new(fraud::ScreenRequest {
+            numbers: vec!["17012345678".into()],
+        });
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {partner}").parse().unwrap(),
+        );
+        let verdict = screening
+            .screen(request)
+            .await
+            .unwrap()
+            .into_inner()
+            .verdicts
+            .remove(0);
+        if verdict.blocked {
+            assert_eq!(verdict.category, fraud::BlockCategory::Analyst as i32);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never blocked on the other process"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
