@@ -646,3 +646,78 @@ async fn a_listed_fugitive_is_restricted_from_exit_until_returned() {
     .await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_screens_a_stream_and_its_interceptions_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn(dir.path(), chrono::Duration::hours(2)).await;
+    app.alerts()
+        .await
+        .report_alert(as_role("fraud-analyst", alert()))
+        .await
+        .unwrap();
+    eventually("blocked", async || {
+        screen(&app, &[FRAUDSTER_PHONE]).await[0].blocked
+    })
+    .await;
+
+    let requests = futures::stream::iter(vec![
+        pb::ScreenRequest {
+            numbers: vec![FRAUDSTER_PHONE.into()],
+        },
+        pb::ScreenRequest {
+            numbers: vec!["13900001111".into(), FRAUDSTER_PHONE.into()],
+        },
+    ]);
+    let mut answers = app
+        .firewall()
+        .await
+        .screen_stream(as_partner_of("partner", Some("telecom"), requests))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = answers.message().await.unwrap().unwrap();
+    let second = answers.message().await.unwrap().unwrap();
+    assert!(first.verdicts[0].blocked);
+    assert_eq!(
+        second
+            .verdicts
+            .iter()
+            .map(|v| v.blocked)
+            .collect::<Vec<_>>(),
+        [false, true]
+    );
+
+    let interception = pb::ReportInterceptionRequest {
+        number: FRAUDSTER_PHONE.into(),
+        intercepted_at: Some(now()),
+    };
+    app.firewall()
+        .await
+        .report_interception(as_partner_of(
+            "partner",
+            Some("telecom"),
+            interception.clone(),
+        ))
+        .await
+        .unwrap();
+    let nameless = app
+        .firewall()
+        .await
+        .report_interception(as_partner_of("partner", None, interception))
+        .await
+        .unwrap_err();
+    assert_eq!(nameless.code(), Code::PermissionDenied);
+    eventually("counted", async || {
+        app.alerts()
+            .await
+            .get_totals(as_role("officer", pb::GetTotalsRequest {}))
+            .await
+            .unwrap()
+            .into_inner()
+            .interceptions
+            == 1
+    })
+    .await;
+    app.stop().await;
+}
