@@ -66,7 +66,9 @@ pub async fn start() -> anyhow::Result<SocketAddr> {
     tokio::spawn(async move {
         let _ = tonic::transport::Server::builder()
             .add_service(pb::sightings_server::SightingsServer::new(Echo))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .serve_with_incoming(
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            )
             .await;
     });
     Ok(addr)
@@ -146,7 +148,9 @@ pub async fn start_firewall() -> anyhow::Result<SocketAddr> {
             .add_service(
                 minsheng_proto::fraud::v1::firewall_server::FirewallServer::new(FirewallEcho),
             )
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .serve_with_incoming(
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            )
             .await;
     });
     Ok(addr)

@@ -82,7 +82,8 @@ impl OtlpReceiver {
         let collector = Collector::default();
         let requests = collector.requests.clone();
         let task = tokio::spawn(async move {
-            let incoming = tonic::transport::server::TcpIncoming::from(listener);
+            let incoming =
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
             let _ = tonic::transport::Server::builder()
                 .add_service(TraceServiceServer::new(collector))
                 .serve_with_incoming(incoming)

@@ -122,11 +122,13 @@ pub async fn serve(
         .layer(tower::ServiceBuilder::new().layer(metrics).layer(gate))
         .add_routes(routes)
         .add_service(reflection);
+    // Without TCP_NODELAY, a response that leaves in two segments waits
+    // for the client's delayed ACK: 40 ms a call (seen: Screen with 100
+    // numbers took 44 ms at p50, on the bare echo too).
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let task = tokio::spawn(async move {
         router
-            .serve_with_incoming_shutdown(TcpIncoming::from(listener), async move {
-                shutdown.wait().await
-            })
+            .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
             .await
     });
     Ok((bound, task))
