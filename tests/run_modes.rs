@@ -346,8 +346,8 @@ fn serve_refuses_an_unknown_target_a_missing_key_and_a_bad_store_url() {
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
     assert!(
-        stderr_of(&["serve", "--target", "fraud", "--store", "sqlite://x.db"])
-            .contains("unknown target \"fraud\"")
+        stderr_of(&["serve", "--target", "licensing", "--store", "sqlite://x.db"])
+            .contains("unknown target \"licensing\"")
     );
     assert!(
         stderr_of(&["serve", "--target", "all", "--store", "sqlite://x.db"])
