@@ -156,6 +156,7 @@ fn report() -> AlertCommand {
         amount: fen(736_000),
         channel: Channel::PhoneCall,
         transferred_at: now(),
+        now: now(),
         accounts: vec![account()],
         fraud_numbers: vec![Number::parse("number", "17012345678").unwrap()],
     }
@@ -209,6 +210,7 @@ fn an_alert_names_at_least_one_receiving_account() {
         amount,
         channel,
         transferred_at,
+        now,
         fraud_numbers,
         ..
     } = report()
@@ -220,6 +222,7 @@ fn an_alert_names_at_least_one_receiving_account() {
         amount,
         channel,
         transferred_at,
+        now,
         accounts: vec![],
         fraud_numbers,
     };
@@ -368,6 +371,7 @@ proptest! {
                         amount: fen(amount),
                         channel: Channel::Online,
                         transferred_at: now(),
+                        now: now(),
                         accounts: vec![account()],
                         fraud_numbers: vec![],
                     }]).1.unwrap());

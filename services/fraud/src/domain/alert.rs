@@ -36,6 +36,8 @@ pub enum AlertCommand {
         amount: Fen,
         channel: Channel,
         transferred_at: DateTime<Utc>,
+        /// Now: when the centre received the report.
+        now: DateTime<Utc>,
         accounts: Vec<ReceivingAccount>,
         fraud_numbers: Vec<Number>,
     },
@@ -81,14 +83,14 @@ impl Aggregate for Alert {
             FraudEvent::AlertReported {
                 amount,
                 channel,
-                transferred_at,
+                reported_at,
                 accounts,
                 ..
             } => {
                 self.reported = Some(Reported {
                     amount: *amount,
                     channel: *channel,
-                    reported_at: *transferred_at,
+                    reported_at: *reported_at,
                     accounts: accounts.clone(),
                 });
             }
@@ -106,6 +108,7 @@ impl Aggregate for Alert {
             amount,
             channel,
             transferred_at,
+            now,
             accounts,
             fraud_numbers,
         } = command
@@ -124,6 +127,7 @@ impl Aggregate for Alert {
                 amount: *amount,
                 channel: *channel,
                 transferred_at: *transferred_at,
+                reported_at: *now,
                 accounts: accounts.clone(),
                 fraud_numbers: fraud_numbers.clone(),
             }]);

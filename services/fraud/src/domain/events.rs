@@ -46,6 +46,8 @@ pub enum FraudEvent {
         amount: Fen,
         channel: Channel,
         transferred_at: DateTime<Utc>,
+        /// When the centre received the report: the start of its clock.
+        reported_at: DateTime<Utc>,
         accounts: Vec<ReceivingAccount>,
         fraud_numbers: Vec<Number>,
     },

@@ -83,6 +83,7 @@ impl pb::alerts_server::Alerts for AlertsApi {
                 now,
             )
             .map_err(invalid)?,
+            now,
             accounts,
             fraud_numbers,
         };
