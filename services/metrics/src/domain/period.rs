@@ -39,7 +39,10 @@ impl Period {
                     .or_else(|| NaiveDate::from_ymd_opt(day.year() - 1, day.month(), 28))
                     .unwrap_or(day),
             ),
-            Period::Month { year, month } => Period::Month { year: year - 1, month },
+            Period::Month { year, month } => Period::Month {
+                year: year - 1,
+                month,
+            },
             Period::Year(year) => Period::Year(year - 1),
         }
     }
@@ -60,9 +63,13 @@ impl Period {
             7 => {
                 let (year, month) = label.split_once('-')?;
                 let (year, month) = (year.parse().ok()?, month.parse().ok()?);
-                (1..=12).contains(&month).then_some(Period::Month { year, month })
+                (1..=12)
+                    .contains(&month)
+                    .then_some(Period::Month { year, month })
             }
-            10 => NaiveDate::parse_from_str(label, "%Y-%m-%d").ok().map(Period::Day),
+            10 => NaiveDate::parse_from_str(label, "%Y-%m-%d")
+                .ok()
+                .map(Period::Day),
             _ => None,
         }
     }
@@ -79,9 +86,17 @@ mod tests {
         // 31 December 2015, 17:30 UTC is 1 January 2016, 01:30 in the city.
         let at = Utc.with_ymd_and_hms(2015, 12, 31, 17, 30, 0).unwrap();
         let [day, month, year] = Period::all_of(at);
-        assert_eq!((day.label(), month.label(), year.label()), ("2016-01-01".into(), "2016-01".into(), "2016".into()));
+        assert_eq!(
+            (day.label(), month.label(), year.label()),
+            ("2016-01-01".into(), "2016-01".into(), "2016".into())
+        );
         assert_eq!(Period::parse("2016-01"), Some(month));
         assert_eq!(Period::parse("2016-13"), None);
-        assert_eq!(Period::Day(NaiveDate::from_ymd_opt(2016, 2, 29).unwrap()).a_year_before().label(), "2015-02-28");
+        assert_eq!(
+            Period::Day(NaiveDate::from_ymd_opt(2016, 2, 29).unwrap())
+                .a_year_before()
+                .label(),
+            "2015-02-28"
+        );
     }
 }

@@ -1,0 +1,214 @@
+//! The KPI book folded from real recorded events (SQLite store), checked
+//! against figures counted by hand for the same events.
+
+#![allow(clippy::unwrap_used)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use minsheng_eventstore::sqlite::SqliteStore;
+use minsheng_eventstore::{Context, EventStore, ExpectedVersion, Position, StreamName, codec};
+use minsheng_fraud::domain::events::{FraudEvent, ReceivingAccount, ReturnWay};
+use minsheng_fraud::domain::values::{Account, Channel, Fen, Institution};
+use minsheng_metrics::domain::book::{Kpi, KpiBook};
+use minsheng_metrics::domain::fold::{CONTEXTS, fold};
+use minsheng_metrics::domain::period::Period;
+use minsheng_values::{District, Location, PersonKey, Phone, Text};
+use minsheng_vehicle_iot::domain::events::VehicleEvent;
+
+fn at(month: u32, day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2015, month, day, 4, 0, 0).unwrap()
+}
+
+async fn record(store: &SqliteStore, stream: &str, events: Vec<(DateTime<Utc>, VehicleOrFraud)>) {
+    let encoded = events
+        .into_iter()
+        .map(|(when, event)| {
+            match event {
+                VehicleOrFraud::Vehicle(e) => codec::encode(&e),
+                VehicleOrFraud::Fraud(e) => codec::encode(&e),
+            }
+            .unwrap()
+            .occurred_at(when)
+        })
+        .collect();
+    store
+        .append(
+            &StreamName::parse(stream).unwrap(),
+            ExpectedVersion::Any,
+            encoded,
+            None,
+        )
+        .await
+        .unwrap();
+}
+
+enum VehicleOrFraud {
+    Vehicle(VehicleEvent),
+    Fraud(FraudEvent),
+}
+use VehicleOrFraud::{Fraud, Vehicle};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_figures_are_what_the_events_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("events.db")).unwrap();
+    let lucheng = District::parse("district", "lucheng").unwrap();
+    let ouhai = District::parse("district", "ouhai").unwrap();
+    let registered = |district| {
+        Vehicle(VehicleEvent::EbikeRegistered {
+            owner: PersonKey::from_hash("0".repeat(32)),
+            owner_phone: Phone::parse("p", "13812345678").unwrap(),
+            frame_number: "FRAME123456".into(),
+            motor_number: "MOTOR123456".into(),
+            plate: "C12345".into(),
+            district,
+        })
+    };
+    let place = Text::parse("place", "a car park").unwrap();
+    record(
+        &store,
+        "vehicle.ebike.E20000172211010218905BD1",
+        vec![
+            (at(1, 5), registered(lucheng)),
+            (
+                at(3, 1),
+                Vehicle(VehicleEvent::EbikeReportedStolen {
+                    case_id: "WZ-1".into(),
+                    stolen_at: at(3, 1),
+                    place: place.clone(),
+                }),
+            ),
+            (
+                at(3, 2),
+                Vehicle(VehicleEvent::StolenEbikeSighted {
+                    reader_id: "RD-1".into(),
+                    district: ouhai,
+                    location: Location::parse(28.0, 120.6).unwrap(),
+                    seen_at: at(3, 2),
+                }),
+            ),
+            (
+                at(3, 2),
+                Vehicle(VehicleEvent::EbikeRecovered {
+                    officer: "officer-7".into(),
+                    place: place.clone(),
+                }),
+            ),
+            (
+                at(3, 9),
+                Vehicle(VehicleEvent::EbikeCaseSolved {
+                    case_id: "WZ-1".into(),
+                    suspects: 3,
+                    theft_and_resale_ring: true,
+                }),
+            ),
+        ],
+    )
+    .await;
+    record(
+        &store,
+        "vehicle.ebike.E20000172211010218905BD2",
+        vec![(at(2, 5), registered(ouhai))],
+    )
+    .await;
+    let account = ReceivingAccount {
+        account: Account::parse("a", "6222020200112233445").unwrap(),
+        institution: Institution::parse("i", "icbc").unwrap(),
+    };
+    record(
+        &store,
+        "fraud.alert.a1",
+        vec![(
+            at(12, 25),
+            Fraud(FraudEvent::AlertReported {
+                victim: PersonKey::from_hash("1".repeat(32)),
+                amount: Fen::parse("a", 270_000_000).unwrap(),
+                channel: Channel::PhoneCall,
+                transferred_at: at(12, 25),
+                reported_at: at(12, 25),
+                accounts: vec![account.clone()],
+                fraud_numbers: vec![],
+            }),
+        )],
+    )
+    .await;
+    record(
+        &store,
+        "fraud.stop.s1",
+        vec![
+            (
+                at(12, 25),
+                Fraud(FraudEvent::StopPaymentRequested {
+                    alert_id: "a1".into(),
+                    account,
+                    amount: Fen::parse("a", 270_000_000).unwrap(),
+                    alert_reported_at: at(12, 25),
+                    requested_at: at(12, 25) + chrono::Duration::minutes(4),
+                    deadline: at(12, 26),
+                }),
+            ),
+            (
+                at(12, 25),
+                Fraud(FraudEvent::FundsFrozen {
+                    amount: Fen::parse("a", 270_000_000).unwrap(),
+                    answered_at: at(12, 25),
+                }),
+            ),
+        ],
+    )
+    .await;
+    record(
+        &store,
+        "fraud.fugitive.f1",
+        vec![(
+            at(6, 1),
+            Fraud(FraudEvent::FugitiveReturned {
+                way: ReturnWay::Repatriated,
+                on: at(6, 1).date_naive(),
+            }),
+        )],
+    )
+    .await;
+
+    let mut book = KpiBook::new();
+    for context in CONTEXTS {
+        let events = store
+            .read_all(&Context::parse(context).unwrap(), Position::START, 1000)
+            .await
+            .unwrap();
+        for event in &events {
+            fold(&mut book, event).unwrap();
+        }
+    }
+    let year = Period::Year(2015);
+    let march = Period::Month {
+        year: 2015,
+        month: 3,
+    };
+    assert_eq!(book.value(year, Kpi::EbikesRegistered, None), 2);
+    assert_eq!(book.value(year, Kpi::EbikesRegistered, Some(lucheng)), 1);
+    assert_eq!(book.value(march, Kpi::TheftsReported, None), 1);
+    assert_eq!(book.value(march, Kpi::Hits, Some(ouhai)), 1);
+    assert_eq!(
+        book.value(march, Kpi::Hits, Some(lucheng)),
+        0,
+        "a hit counts where the reader is"
+    );
+    assert_eq!(book.value(year, Kpi::BikesRecovered, None), 1);
+    assert_eq!(
+        (
+            book.value(year, Kpi::CasesSolved, None),
+            book.value(year, Kpi::Suspects, None)
+        ),
+        (1, 3)
+    );
+    assert_eq!(book.value(year, Kpi::TheftAndResaleCases, None), 1);
+    assert_eq!(book.value(year, Kpi::AmountReportedFen, None), 270_000_000);
+    assert_eq!(book.value(year, Kpi::AmountStoppedFen, None), 270_000_000);
+    assert_eq!(book.stopped_ratio(year), Some(1.0));
+    assert_eq!(book.median_alert_to_request(year), Some(240));
+    assert_eq!(book.value(year, Kpi::FugitivesRepatriated, None), 1);
+    assert_eq!(
+        book.value(Period::Year(2014), Kpi::EbikesRegistered, None),
+        0
+    );
+}
