@@ -190,8 +190,9 @@ async fn probe(
     round: u64,
 ) -> anyhow::Result<()> {
     let mut client = pb::sightings_client::SightingsClient::new(connect(addr).await?);
-    // Pairs of a stolen tag and a probe reader, distinct across rounds.
-    let mut k = round * 5_000;
+    // Pairs of a stolen tag and a probe reader, distinct across rounds
+    // (10,000 pairs; each round starts 2,500 further).
+    let mut k = round * 2_500;
     loop {
         tokio::time::sleep(PROBE_EVERY).await;
         let (tag, reader) = (stolen_tag(k), probe_reader(k / STOLEN_BIKES));
@@ -258,6 +259,19 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         }
     });
 
+    // The probe alone first: the hit path's latency with nothing else running.
+    let idle_probe = tokio::spawn(probe(mesh.grpc, authorization.clone(), probes.clone(), 1));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    idle_probe.abort();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = {
+        let mut recorded = probe_latencies.lock().await;
+        let idle = recorded.clone();
+        recorded.reset();
+        idle
+    };
+    probes.lock().await.clear();
+
     let stolen = Arc::new(AtomicU64::new(0));
     let (mut echo_rates, mut mesh_rates) = (Vec::new(), Vec::new());
     for r in 0..options.rounds {
@@ -268,7 +282,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             mesh.grpc,
             authorization.clone(),
             probes.clone(),
-            r as u64,
+            r as u64 + 2,
         ));
         let rate = round(
             mesh.grpc,
@@ -313,6 +327,13 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         probe_histogram.value_at_quantile(0.99) as f64 / 1000.0,
         probe_histogram.max() as f64 / 1000.0,
     );
+    println!(
+        "probe with no load: {} hits; send -> WatchHits latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        idle.len(),
+        idle.value_at_quantile(0.5) as f64 / 1000.0,
+        idle.value_at_quantile(0.99) as f64 / 1000.0,
+        idle.max() as f64 / 1000.0,
+    );
     if let Some(path) = &options.json {
         let figures = serde_json::json!({
             "sightings_per_round": options.sightings,
@@ -323,6 +344,12 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             "ratio_best": mesh_best / echo_best,
             "hits_sent": hits_sent,
             "hits_seen": histogram.len(),
+            "idle_probe_hits": idle.len(),
+            "idle_probe_latency_ms": {
+                "p50": idle.value_at_quantile(0.5) as f64 / 1000.0,
+                "p99": idle.value_at_quantile(0.99) as f64 / 1000.0,
+                "max": idle.max() as f64 / 1000.0,
+            },
             "probe_hits": probe_histogram.len(),
             "probe_latency_ms": {
                 "p50": probe_histogram.value_at_quantile(0.5) as f64 / 1000.0,
