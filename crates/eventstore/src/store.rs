@@ -145,6 +145,40 @@ pub trait EventStore: Send + Sync + fmt::Debug {
 
     /// Saves a subscriber's position durably.
     async fn save_checkpoint(&self, name: &str, position: Position) -> Result<(), StoreError>;
+
+    /// A read model's last snapshot, by name (a checkpoint name). A
+    /// projection keeps its state and its positions in one snapshot, so
+    /// that they are always read back together.
+    async fn load_snapshot(&self, _name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Err(StoreError::Unavailable(
+            "this backend keeps no snapshots".to_owned(),
+        ))
+    }
+
+    /// Saves a snapshot durably, replacing the last one whole: a reader
+    /// sees the old one or the new one, never a mix. At most
+    /// [`MAX_SNAPSHOT_BYTES`].
+    async fn save_snapshot(&self, _name: &str, _data: Vec<u8>) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable(
+            "this backend keeps no snapshots".to_owned(),
+        ))
+    }
+}
+
+/// The largest snapshot a store keeps.
+pub const MAX_SNAPSHOT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Checks a snapshot before it is saved.
+pub fn check_snapshot(name: &str, data: &[u8]) -> Result<(), StoreError> {
+    check_checkpoint_name(name)?;
+    if data.len() > MAX_SNAPSHOT_BYTES {
+        return Err(StoreError::PayloadTooLarge {
+            field: "snapshot",
+            size: data.len(),
+            limit: MAX_SNAPSHOT_BYTES,
+        });
+    }
+    Ok(())
 }
 
 /// Checks a checkpoint name: it becomes a KV key in JetStream.

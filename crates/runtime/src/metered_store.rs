@@ -124,4 +124,12 @@ impl EventStore for MeteredStore {
     async fn save_checkpoint(&self, name: &str, position: Position) -> Result<(), StoreError> {
         self.inner.save_checkpoint(name, position).await
     }
+
+    async fn load_snapshot(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.load_snapshot(name).await
+    }
+
+    async fn save_snapshot(&self, name: &str, data: Vec<u8>) -> Result<(), StoreError> {
+        self.inner.save_snapshot(name, data).await
+    }
 }

@@ -36,6 +36,9 @@ type JsStream = stream::Stream<()>;
 
 const REQUESTS_BUCKET: &str = "MS_REQUESTS";
 const CHECKPOINTS_BUCKET: &str = "MS_CHECKPOINTS";
+/// Read models' snapshots: an object store, as a snapshot may outgrow a
+/// message (NATS caps those near 1 MiB); an object is replaced whole.
+const SNAPSHOTS_BUCKET: &str = "MS_SNAPSHOTS";
 
 /// How the backend uses the cluster.
 #[derive(Clone, Debug)]
@@ -75,6 +78,7 @@ pub struct JetStreamStore {
     config: JetStreamConfig,
     requests: kv::Store,
     checkpoints: kv::Store,
+    snapshots: Snapshots,
     /// Contexts whose stream is known to exist.
     ready: Mutex<HashSet<String>>,
     /// stream name -> (version, sequence of its last message): saves a round
@@ -103,11 +107,13 @@ impl JetStreamStore {
         let js = jetstream::new(client);
         let requests = bucket(&js, REQUESTS_BUCKET, &config).await?;
         let checkpoints = bucket(&js, CHECKPOINTS_BUCKET, &config).await?;
+        let snapshots = Snapshots(object_bucket(&js, SNAPSHOTS_BUCKET, &config).await?);
         Ok(JetStreamStore {
             js,
             config,
             requests,
             checkpoints,
+            snapshots,
             ready: Mutex::new(HashSet::new()),
             heads: Mutex::new(HashMap::new()),
         })
@@ -282,6 +288,36 @@ async fn bucket(
         js.create_key_value(kv::Config {
             bucket: name.to_owned(),
             history: 1,
+            storage: stream::StorageType::File,
+            num_replicas: config.replicas,
+            ..Default::default()
+        })
+        .await
+        .map_err(passing)
+    })
+    .await
+}
+
+/// The snapshot bucket (async-nats's handle has no `Debug`).
+struct Snapshots(async_nats::jetstream::object_store::ObjectStore);
+
+impl std::fmt::Debug for Snapshots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(SNAPSHOTS_BUCKET)
+    }
+}
+
+async fn object_bucket(
+    js: &jetstream::Context,
+    name: &str,
+    config: &JetStreamConfig,
+) -> Result<async_nats::jetstream::object_store::ObjectStore, StoreError> {
+    retrying(config.retry_for, "open jetstream object store", || async {
+        if let Ok(store) = js.get_object_store(name).await {
+            return Ok(store);
+        }
+        js.create_object_store(async_nats::jetstream::object_store::Config {
+            bucket: name.to_owned(),
             storage: stream::StorageType::File,
             num_replicas: config.replicas,
             ..Default::default()
@@ -471,6 +507,37 @@ impl EventStore for JetStreamStore {
         retrying(self.config.retry_for, "save checkpoint", || async {
             self.checkpoints
                 .put(name, position.0.to_string().into())
+                .await
+                .map(drop)
+                .map_err(passing)
+        })
+        .await
+    }
+
+    async fn load_snapshot(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        check_checkpoint_name(name)?;
+        retrying(self.config.retry_for, "read jetstream snapshot", || async {
+            use async_nats::jetstream::object_store::GetErrorKind;
+            use tokio::io::AsyncReadExt;
+            match self.snapshots.0.get(name).await {
+                Ok(mut object) => {
+                    let mut data = Vec::new();
+                    object.read_to_end(&mut data).await.map_err(passing)?;
+                    Ok(Some(data))
+                }
+                Err(e) if e.kind() == GetErrorKind::NotFound => Ok(None),
+                Err(e) => Err(passing(e)),
+            }
+        })
+        .await
+    }
+
+    async fn save_snapshot(&self, name: &str, data: Vec<u8>) -> Result<(), StoreError> {
+        crate::store::check_snapshot(name, &data)?;
+        retrying(self.config.retry_for, "save jetstream snapshot", || async {
+            self.snapshots
+                .0
+                .put(name, &mut data.as_slice())
                 .await
                 .map(drop)
                 .map_err(passing)

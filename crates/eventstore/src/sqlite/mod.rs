@@ -322,6 +322,27 @@ impl EventStore for SqliteStore {
         })
         .await
     }
+
+    async fn load_snapshot(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        check_checkpoint_name(name)?;
+        let name = name.to_owned();
+        self.read(move |conn| {
+            conn.prepare_cached("SELECT data FROM snapshots WHERE name = ?1")
+                .and_then(|mut s| {
+                    s.query_row([name], |row| row.get::<_, Vec<u8>>(0))
+                        .optional()
+                })
+                .map_err(db_err)
+        })
+        .await
+    }
+
+    async fn save_snapshot(&self, name: &str, data: Vec<u8>) -> Result<(), StoreError> {
+        crate::store::check_snapshot(name, &data)?;
+        let name = name.to_owned();
+        self.write(|reply| writer::Write::Snapshot { name, data, reply })
+            .await
+    }
 }
 
 /// SQLite integers are signed: a bound past `i64::MAX` means "past everything".

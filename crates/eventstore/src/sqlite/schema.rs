@@ -39,6 +39,11 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     name     TEXT    PRIMARY KEY,
     position INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS snapshots (
+    name TEXT PRIMARY KEY,
+    data BLOB NOT NULL
+);
 ";
 
 pub(crate) const SELECT_EVENT: &str = "SELECT position, stream, version, event_id, event_type, \

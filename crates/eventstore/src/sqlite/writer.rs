@@ -29,6 +29,11 @@ pub(crate) enum Write {
         position: Position,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    Snapshot {
+        name: String,
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
 }
 
 enum Reply {
@@ -114,6 +119,18 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Write>) -> Option<Position> {
                     )
                     .map(drop)
                     .map_err(|e| StoreError::unavailable("save checkpoint", e))
+                });
+                replies.push(Reply::Checkpoint(reply, result));
+            }
+            Write::Snapshot { name, data, reply } => {
+                let result = in_savepoint(&tx, |c| {
+                    c.execute(
+                        "INSERT INTO snapshots (name, data) VALUES (?1, ?2) \
+                         ON CONFLICT (name) DO UPDATE SET data = excluded.data",
+                        params![name, data],
+                    )
+                    .map(drop)
+                    .map_err(|e| StoreError::unavailable("save snapshot", e))
                 });
                 replies.push(Reply::Checkpoint(reply, result));
             }
@@ -264,7 +281,9 @@ fn fail_all(batch: Vec<Write>, err: &StoreError) {
     for write in batch {
         match write {
             Write::Append { reply, .. } => drop(reply.send(Err(clone_error(err)))),
-            Write::Checkpoint { reply, .. } => drop(reply.send(Err(clone_error(err)))),
+            Write::Checkpoint { reply, .. } | Write::Snapshot { reply, .. } => {
+                drop(reply.send(Err(clone_error(err))))
+            }
         }
     }
 }

@@ -43,6 +43,7 @@ macro_rules! conformance_suite {
             a_subscription_keeps_up_with_concurrent_writers,
             bad_input_is_refused_and_nothing_is_written,
             the_head_is_the_last_event_of_the_context,
+            a_snapshot_is_replaced_whole_and_survives_a_restart,
             data_survives_a_restart,
         );
     };
