@@ -86,10 +86,44 @@ impl Kpi {
 pub type Scope = Option<District>;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(into = "BookEntries", from = "BookEntries")]
 pub struct KpiBook {
     counts: BTreeMap<(Period, Kpi, Scope), u64>,
     /// Seconds from an alert's report to each stop-payment request, by period.
     alert_to_request: BTreeMap<Period, Vec<u32>>,
+}
+
+/// The book as it is saved: lists, since JSON maps take only string keys.
+#[derive(Serialize, Deserialize)]
+struct BookEntries {
+    counts: Vec<(Period, Kpi, Scope, u64)>,
+    alert_to_request: Vec<(Period, Vec<u32>)>,
+}
+
+impl From<KpiBook> for BookEntries {
+    fn from(book: KpiBook) -> Self {
+        BookEntries {
+            counts: book
+                .counts
+                .into_iter()
+                .map(|((period, kpi, scope), n)| (period, kpi, scope, n))
+                .collect(),
+            alert_to_request: book.alert_to_request.into_iter().collect(),
+        }
+    }
+}
+
+impl From<BookEntries> for KpiBook {
+    fn from(entries: BookEntries) -> Self {
+        KpiBook {
+            counts: entries
+                .counts
+                .into_iter()
+                .map(|(period, kpi, scope, n)| ((period, kpi, scope), n))
+                .collect(),
+            alert_to_request: entries.alert_to_request.into_iter().collect(),
+        }
+    }
 }
 
 impl KpiBook {

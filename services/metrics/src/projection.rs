@@ -1,0 +1,173 @@
+//! The KPI projection: follows every context the book counts, folds each
+//! event into the book, and keeps the book and its position in each
+//! context in one kernel snapshot, so that they are read back together: a
+//! restart resumes exactly where the saved book left off, neither skipping
+//! nor counting an event twice (delivery at least once, effect exactly once).
+//!
+//! Every replica folds the events into its own copy (that is what its
+//! queries read); only the leader saves snapshots.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use minsheng_eventstore::{Context, EventStore, Position, StoreError};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::book::KpiBook;
+use crate::domain::fold::{CONTEXTS, fold};
+
+/// The snapshot's name.
+pub const SNAPSHOT: &str = "metrics-kpis";
+
+/// The book and how far into each context it has counted.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counted {
+    pub book: KpiBook,
+    pub positions: BTreeMap<String, Position>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the saved snapshot is unreadable: {0}")]
+    Snapshot(String),
+    #[error("event {position} of {context} is unreadable: {reason}")]
+    Event {
+        context: String,
+        position: Position,
+        reason: String,
+    },
+}
+
+/// When the leader saves.
+#[derive(Clone, Copy, Debug)]
+pub struct SavePolicy {
+    pub every_events: u64,
+    pub every: Duration,
+}
+
+impl Default for SavePolicy {
+    fn default() -> Self {
+        SavePolicy {
+            every_events: 10_000,
+            every: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The book as this replica has counted it, for queries.
+#[derive(Debug, Default)]
+pub struct KpiView {
+    counted: RwLock<Counted>,
+}
+
+impl KpiView {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    pub fn read<T>(&self, f: impl FnOnce(&Counted) -> T) -> T {
+        f(&self.counted.read().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// Loads the last snapshot into `view`.
+pub async fn restore(store: &dyn EventStore, view: &KpiView) -> Result<(), ProjectionError> {
+    let counted = match store.load_snapshot(SNAPSHOT).await? {
+        Some(bytes) => {
+            serde_json::from_slice(&bytes).map_err(|e| ProjectionError::Snapshot(e.to_string()))?
+        }
+        None => Counted::default(),
+    };
+    *view.counted.write().unwrap_or_else(PoisonError::into_inner) = counted;
+    Ok(())
+}
+
+/// Saves `view` as the snapshot.
+pub async fn save(store: &dyn EventStore, view: &KpiView) -> Result<(), ProjectionError> {
+    let bytes = view
+        .read(serde_json::to_vec)
+        .map_err(|e| ProjectionError::Snapshot(e.to_string()))?;
+    Ok(store.save_snapshot(SNAPSHOT, bytes).await?)
+}
+
+/// Follows every context from the view's positions until `stop` resolves;
+/// if `leading()` says so, saves a snapshot by `policy` and on the way out.
+/// `caught_up` is called once the view has counted every event that existed
+/// when it started.
+pub async fn follow(
+    store: Arc<dyn EventStore>,
+    view: Arc<KpiView>,
+    policy: SavePolicy,
+    leading: impl Fn() -> bool,
+    caught_up: impl FnOnce(),
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), ProjectionError> {
+    let mut heads = BTreeMap::new();
+    let mut streams = Vec::new();
+    for name in CONTEXTS {
+        let context = Context::parse(name)?;
+        heads.insert(name.to_owned(), store.head(&context).await?);
+        let after = view.read(|c| c.positions.get(name).copied().unwrap_or(Position::START));
+        let events = store.subscribe(&context, after).await?;
+        streams.push(events.map(move |e| (name, e)).boxed());
+    }
+    let mut caught_up = Some(caught_up);
+    let mut all = futures::stream::select_all(streams);
+    let (mut unsaved, mut last_save) = (0u64, Instant::now());
+    let is_caught_up = |view: &KpiView| {
+        view.read(|c| {
+            heads.iter().all(|(name, head)| {
+                c.positions.get(name).copied().unwrap_or(Position::START) >= *head
+            })
+        })
+    };
+    if is_caught_up(&view)
+        && let Some(done) = caught_up.take()
+    {
+        done();
+    }
+    tokio::pin!(stop);
+    loop {
+        let next = tokio::select! {
+            () = &mut stop => break,
+            () = tokio::time::sleep(policy.every), if unsaved > 0 => None,
+            next = all.next() => match next {
+                Some(next) => Some(next),
+                None => return Err(StoreError::Unavailable("a subscription ended".to_owned()).into()),
+            },
+        };
+        if let Some((context, event)) = next {
+            let event = event?;
+            {
+                let mut counted = view.counted.write().unwrap_or_else(PoisonError::into_inner);
+                fold(&mut counted.book, &event).map_err(|e| ProjectionError::Event {
+                    context: context.to_owned(),
+                    position: event.position,
+                    reason: e.to_string(),
+                })?;
+                counted.positions.insert(context.to_owned(), event.position);
+            }
+            unsaved += 1;
+            if caught_up.is_some()
+                && is_caught_up(&view)
+                && let Some(done) = caught_up.take()
+            {
+                done();
+            }
+        }
+        let due =
+            unsaved >= policy.every_events || (unsaved > 0 && last_save.elapsed() >= policy.every);
+        if due && leading() {
+            save(store.as_ref(), &view).await?;
+            (unsaved, last_save) = (0, Instant::now());
+        }
+    }
+    if unsaved > 0 && leading() {
+        save(store.as_ref(), &view).await?;
+    }
+    Ok(())
+}
