@@ -9,6 +9,7 @@ pub fn all() -> Vec<Arc<dyn Target>> {
     vec![
         Arc::new(minsheng_vehicle_iot::VehicleIotTarget::default()),
         Arc::new(minsheng_fraud::FraudTarget::default()),
+        Arc::new(minsheng_metrics::MetricsTarget),
     ]
 }
 

@@ -15,6 +15,12 @@ pub mod fraud {
     }
 }
 
+pub mod metrics {
+    pub mod v1 {
+        tonic::include_proto!("minsheng.metrics.v1");
+    }
+}
+
 pub mod vehicle {
     pub mod v1 {
         tonic::include_proto!("minsheng.vehicle.v1");

@@ -2,11 +2,22 @@
 //!
 //! Citywide performance figures projected from every context's events.
 //!
-//! Built so far (issue 6 is in progress): [`domain`], the KPI book and what
-//! vehicle-iot's and fraud's events add to it, pure and tested; and
-//! [`projection`], which follows the contexts and keeps the book and its
-//! positions in one snapshot. The target, the query surfaces, the dashboard
-//! and the rebuild command are still to come.
+//! Read in this order:
+//! - [`domain`]: the KPI book and what vehicle-iot's and fraud's events add
+//!   to it, pure.
+//! - [`projection`]: follows the contexts, keeps the book and its positions
+//!   in one snapshot (the leader saves).
+//! - [`query`]: the figures of one period and scope; [`grpc`] and [`http`]
+//!   serve them; [`target`] wires it all.
+//!
+//! Issue 6 is in progress: the dashboard, the KPI gauges on `/metrics` and
+//! `minsheng projections rebuild|status` are still to come.
 
 pub mod domain;
+pub mod grpc;
+pub mod http;
 pub mod projection;
+pub mod query;
+pub mod target;
+
+pub use target::MetricsTarget;

@@ -1,0 +1,72 @@
+//! Reading the book for one period and scope: what the gRPC and HTTP
+//! surfaces answer.
+
+use chrono::Utc;
+use minsheng_values::{District, InvalidField};
+use serde::Serialize;
+
+use crate::domain::book::{Kpi, KpiBook};
+use crate::domain::period::Period;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Figure {
+    pub name: &'static str,
+    pub value: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year_on_year: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Figures {
+    pub period: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub district: Option<&'static str>,
+    pub figures: Vec<Figure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub median_alert_to_request_seconds: Option<u32>,
+}
+
+/// Parses a request's period (empty: this year, in the city's calendar)
+/// and district (empty: the whole city).
+pub fn scope(period: &str, district: &str) -> Result<(Period, Option<District>), InvalidField> {
+    let period = if period.is_empty() {
+        Period::all_of(Utc::now())[2]
+    } else {
+        Period::parse(period).ok_or(InvalidField {
+            field: "period",
+            expected: "a year (2015), a month (2015-03) or a day (2015-03-11)",
+        })?
+    };
+    let district = if district.is_empty() {
+        None
+    } else {
+        Some(District::parse("district", district)?)
+    };
+    Ok((period, district))
+}
+
+/// Every figure of `period` in `district` (or the city).
+pub fn figures(book: &KpiBook, period: Period, district: Option<District>) -> Figures {
+    Figures {
+        period: period.label(),
+        district: district.map(District::as_str),
+        figures: Kpi::ALL
+            .iter()
+            .map(|kpi| Figure {
+                name: kpi.name(),
+                value: book.value(period, *kpi, district),
+                year_on_year: book.year_on_year(period, *kpi, district),
+            })
+            .collect(),
+        stopped_ratio: district
+            .is_none()
+            .then(|| book.stopped_ratio(period))
+            .flatten(),
+        median_alert_to_request_seconds: district
+            .is_none()
+            .then(|| book.median_alert_to_request(period))
+            .flatten(),
+    }
+}

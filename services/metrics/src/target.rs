@@ -1,0 +1,130 @@
+//! The `metrics` target: the projection (every replica folds; the leader
+//! saves), `minsheng.metrics.v1.Kpis`, and `/api/v1/kpis`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use minsheng_proto::metrics::v1 as pb;
+use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
+
+use crate::grpc::KpisApi;
+use crate::projection::{self, KpiView, SavePolicy};
+
+pub const NAME: &str = "metrics";
+const READINESS: &str = "projection:metrics-kpis";
+
+#[derive(Debug, Default)]
+pub struct MetricsTarget;
+
+/// Clears the leading flag when the leadership's work is dropped.
+struct Leading(Arc<AtomicBool>);
+
+impl Drop for Leading {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Target for MetricsTarget {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    async fn start(
+        &self,
+        context: &TargetContext,
+        registration: &mut Registration,
+    ) -> Result<(), TargetError> {
+        let view = KpiView::new();
+        projection::restore(context.store.as_ref(), &view)
+            .await
+            .map_err(|e| TargetError {
+                target: NAME,
+                reason: e.to_string(),
+            })?;
+        context.readiness.set(READINESS, false);
+        let leading = Arc::new(AtomicBool::new(false));
+
+        let campaign = {
+            let (leader, stop, leading) = (
+                context.leader.clone(),
+                context.shutdown.clone(),
+                leading.clone(),
+            );
+            async move {
+                let outcome = minsheng_leader::while_leader(
+                    leader.as_ref(),
+                    "metrics-projection",
+                    stop.wait(),
+                    || {
+                        let leading = leading.clone();
+                        async move {
+                            leading.store(true, Ordering::SeqCst);
+                            let _leading = Leading(leading);
+                            std::future::pending::<()>().await;
+                        }
+                    },
+                )
+                .await;
+                if let Err(error) = outcome {
+                    tracing::warn!(%error, "the metrics projection's leader election stopped");
+                }
+            }
+        };
+        let follow = {
+            let (store, view, stop, readiness) = (
+                context.store.clone(),
+                view.clone(),
+                context.shutdown.clone(),
+                context.readiness.clone(),
+            );
+            async move {
+                loop {
+                    let readiness = readiness.clone();
+                    let flag = leading.clone();
+                    let outcome = projection::follow(
+                        store.clone(),
+                        view.clone(),
+                        SavePolicy::default(),
+                        move || flag.load(Ordering::SeqCst),
+                        move || readiness.set(READINESS, true),
+                        stop.wait(),
+                    )
+                    .await;
+                    match outcome {
+                        Ok(()) => return,
+                        Err(error) => {
+                            tracing::warn!(%error, "the metrics projection failed; resuming from its snapshot");
+                            tokio::select! {
+                                () = stop.wait() => return,
+                                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            }
+                            if let Err(error) = projection::restore(store.as_ref(), &view).await {
+                                tracing::warn!(%error, "cannot read the metrics snapshot");
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        registration
+            .grpc(
+                pb::kpis_server::KpisServer::new(KpisApi {
+                    view: view.clone(),
+                    stop: context.shutdown.clone(),
+                }),
+                minsheng_proto::FILE_DESCRIPTOR_SET,
+                &[
+                    ("GetKpis", &["officer", "fraud-analyst", "viewer"]),
+                    ("WatchKpis", &["officer", "fraud-analyst", "viewer"]),
+                ],
+            )
+            .http(crate::http::router(view))
+            .worker("metrics leader election", Box::pin(campaign))
+            .worker("metrics projection", Box::pin(follow));
+        Ok(())
+    }
+}
