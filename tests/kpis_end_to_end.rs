@@ -370,5 +370,20 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
     .unwrap()
     .unwrap();
     assert_eq!(status, 400);
+    let (_, prometheus) =
+        tokio::task::spawn_blocking(move || minsheng_testkit::http_get(http, "/metrics"))
+            .await
+            .unwrap()
+            .unwrap();
+    for line in [
+        r#"minsheng_kpi{kpi="ebikes_registered",period="year",district="all"} 3"#,
+        r#"minsheng_kpi{kpi="ebikes_registered",period="year",district="lucheng"} 2"#,
+        r#"minsheng_kpi{kpi="amount_stopped_fen",period="month",district="all"} 400000"#,
+    ] {
+        assert!(
+            prometheus.lines().any(|l| l == line),
+            "{line} not in {prometheus}"
+        );
+    }
     app.stop().await;
 }

@@ -8,12 +8,13 @@
 //! - [`projection`]: follows the contexts, keeps the book and its positions
 //!   in one snapshot (the leader saves).
 //! - [`query`]: the figures of one period and scope; [`grpc`] and [`http`]
-//!   serve them; [`target`] wires it all.
+//!   serve them, [`gauges`] puts them on `/metrics`; [`target`] wires it all.
 //!
-//! Issue 6 is in progress: the dashboard, the KPI gauges on `/metrics` and
-//! `minsheng projections rebuild|status` are still to come.
+//! Issue 6 is in progress: the dashboard and `minsheng projections
+//! rebuild|status` are still to come.
 
 pub mod domain;
+pub mod gauges;
 pub mod grpc;
 pub mod http;
 pub mod projection;

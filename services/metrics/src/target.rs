@@ -46,6 +46,9 @@ impl Target for MetricsTarget {
                 reason: e.to_string(),
             })?;
         context.readiness.set(READINESS, false);
+        context.metrics.with(|registry| {
+            registry.register_collector(Box::new(crate::gauges::KpiGauges { view: view.clone() }));
+        });
         let leading = Arc::new(AtomicBool::new(false));
 
         let campaign = {
