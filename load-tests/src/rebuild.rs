@@ -81,6 +81,53 @@ async fn fill(store: &dyn EventStore, bikes: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Folds the whole store into a fresh KPI book, as a rebuild of the metrics
+/// projection does (no snapshot saved), and times it.
+async fn replay(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::sync::Arc;
+    let store: Arc<dyn EventStore> = Arc::new(minsheng_eventstore::sqlite::SqliteStore::open(
+        dir.join("events.db"),
+    )?);
+    let view = minsheng_metrics::projection::KpiView::new();
+    let (done, caught_up) = tokio::sync::oneshot::channel::<()>();
+    let started = Instant::now();
+    minsheng_metrics::projection::follow(
+        store.clone(),
+        view.clone(),
+        minsheng_metrics::projection::SavePolicy::default(),
+        || false,
+        move || {
+            let _ = done.send(());
+        },
+        async move {
+            let _ = caught_up.await;
+        },
+    )
+    .await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let events: u64 = view.read(|c| {
+        minsheng_metrics::domain::book::Kpi::ALL
+            .iter()
+            .map(|k| {
+                c.book.value(
+                    minsheng_metrics::domain::period::Period::all_of(chrono::Utc::now())[2],
+                    *k,
+                    None,
+                )
+            })
+            .sum()
+    });
+    let total = store
+        .head(&minsheng_eventstore::Context::parse("vehicle")?)
+        .await?
+        .0;
+    println!(
+        "metrics projection replayed the store ({total} vehicle events) in {elapsed:.2} s: {:.0} events/s ({events} counted this year)",
+        total as f64 / elapsed
+    );
+    Ok(())
+}
+
 pub async fn run(options: Options) -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.dir)?;
     let marker = options.dir.join(format!("filled-{}", options.bikes));
@@ -110,5 +157,6 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         after / 1024,
         after.saturating_sub(before) / 1024,
     );
-    mesh.stop().await
+    mesh.stop().await?;
+    replay(&options.dir).await
 }

@@ -118,14 +118,26 @@ pub async fn follow(
     let mut caught_up = Some(caught_up);
     let mut all = futures::stream::select_all(streams);
     let (mut unsaved, mut last_save) = (0u64, Instant::now());
-    let is_caught_up = |view: &KpiView| {
-        view.read(|c| {
-            heads.iter().all(|(name, head)| {
-                c.positions.get(name).copied().unwrap_or(Position::START) >= *head
+    // The contexts still behind the head they had at the start.
+    let mut behind: BTreeMap<&str, Position> = view.read(|c| {
+        heads
+            .iter()
+            .filter(|(name, head)| {
+                c.positions
+                    .get(name.as_str())
+                    .copied()
+                    .unwrap_or(Position::START)
+                    < **head
             })
-        })
-    };
-    if is_caught_up(&view)
+            .filter_map(|(name, head)| {
+                CONTEXTS
+                    .iter()
+                    .find(|c| **c == name.as_str())
+                    .map(|c| (*c, *head))
+            })
+            .collect()
+    });
+    if behind.is_empty()
         && let Some(done) = caught_up.take()
     {
         done();
@@ -149,14 +161,24 @@ pub async fn follow(
                     position: event.position,
                     reason: e.to_string(),
                 })?;
-                counted.positions.insert(context.to_owned(), event.position);
+                match counted.positions.get_mut(context) {
+                    Some(position) => *position = event.position,
+                    None => {
+                        counted.positions.insert(context.to_owned(), event.position);
+                    }
+                }
             }
             unsaved += 1;
-            if caught_up.is_some()
-                && is_caught_up(&view)
-                && let Some(done) = caught_up.take()
+            if behind
+                .get(context)
+                .is_some_and(|head| event.position >= *head)
             {
-                done();
+                behind.remove(context);
+                if behind.is_empty()
+                    && let Some(done) = caught_up.take()
+                {
+                    done();
+                }
             }
         }
         let due =

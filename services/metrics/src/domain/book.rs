@@ -2,7 +2,7 @@
 //! year) and per district where the events carry one, folded from events.
 //! Pure: a projection feeds it, a query reads it, a test can recompute it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -88,7 +88,8 @@ pub type Scope = Option<District>;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(into = "BookEntries", from = "BookEntries")]
 pub struct KpiBook {
-    counts: BTreeMap<(Period, Kpi, Scope), u64>,
+    /// Hashed, not ordered: a replay does six updates per event.
+    counts: HashMap<(Period, Kpi, Scope), u64>,
     /// Seconds from an alert's report to each stop-payment request, by period.
     alert_to_request: BTreeMap<Period, Vec<u32>>,
 }
@@ -102,12 +103,15 @@ struct BookEntries {
 
 impl From<KpiBook> for BookEntries {
     fn from(book: KpiBook) -> Self {
+        let mut counts: Vec<_> = book
+            .counts
+            .into_iter()
+            .map(|((period, kpi, scope), n)| (period, kpi, scope, n))
+            .collect();
+        // Saved in order, so that equal books save equal bytes.
+        counts.sort_unstable();
         BookEntries {
-            counts: book
-                .counts
-                .into_iter()
-                .map(|((period, kpi, scope), n)| (period, kpi, scope, n))
-                .collect(),
+            counts,
             alert_to_request: book.alert_to_request.into_iter().collect(),
         }
     }
