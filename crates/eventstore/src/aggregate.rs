@@ -106,6 +106,20 @@ impl CommandRunner {
         }
     }
 
+    /// The aggregate's state and version, or `None` for a stream never
+    /// written (a query's "no such thing").
+    pub async fn find<A: Aggregate>(
+        &self,
+        stream: &StreamName,
+    ) -> Result<Option<(A, u64)>, StoreError> {
+        match self.load::<A>(stream).await {
+            Ok((_, 0)) => Ok(None),
+            Ok(found) => Ok(Some(found)),
+            Err(CommandError::Store(e)) => Err(e),
+            Err(other) => Err(StoreError::Corrupt(other.to_string())),
+        }
+    }
+
     /// Runs `command` against the aggregate in `stream`.
     pub async fn execute<A: Aggregate>(
         &self,

@@ -75,6 +75,67 @@ pub trait Subscriber: Send + 'static {
     }
 }
 
+/// The subscriber of an in-memory read model: it keeps no checkpoint and
+/// starts from the beginning of the context at every start, handing each
+/// event to `handle`.
+pub struct FromTheStart<F> {
+    name: String,
+    context: Context,
+    handle: F,
+}
+
+impl<F> FromTheStart<F>
+where
+    F: FnMut(&RecordedEvent) -> Result<(), SubscriberError> + Send + 'static,
+{
+    pub fn new(name: &str, context: Context, handle: F) -> Self {
+        FromTheStart {
+            name: name.to_owned(),
+            context,
+            handle,
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for FromTheStart<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FromTheStart")
+            .field("name", &self.name)
+            .field("context", &self.context)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl<F> Subscriber for FromTheStart<F>
+where
+    F: FnMut(&RecordedEvent) -> Result<(), SubscriberError> + Send + 'static,
+{
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
+    }
+
+    async fn handle(&mut self, event: &RecordedEvent) -> Result<(), SubscriberError> {
+        (self.handle)(event)
+    }
+
+    async fn resume_after(&mut self, _store: &dyn EventStore) -> Result<Position, SubscriberError> {
+        Ok(Position::START)
+    }
+
+    async fn commit(
+        &mut self,
+        _store: &dyn EventStore,
+        _position: Position,
+    ) -> Result<(), SubscriberError> {
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ConsumerLabel {
     consumer: String,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use minsheng_eventstore::{
-    Aggregate, CommandContext, CommandError, CommandRunner, Executed, ExpectedVersion,
-    RecordedEvent, StoreError, StreamName, codec,
+    CommandContext, CommandError, CommandRunner, Executed, ExpectedVersion, RecordedEvent,
+    StoreError, StreamName, codec,
 };
 use minsheng_runtime::person_keys::PersonKeys;
 
@@ -140,7 +140,7 @@ impl FraudApp {
     }
 
     pub async fn get_alert(&self, id: &str) -> Result<Option<(Alert, u64)>, AppError> {
-        load::<Alert>(&self.runner, &stream("alert", id)?).await
+        Ok(self.runner.find::<Alert>(&stream("alert", id)?).await?)
     }
 
     pub async fn request_stop(
@@ -271,17 +271,5 @@ impl FraudApp {
                 tracing::warn!(stop_payment = %id, %error, "could not expire a stop-payment; will retry at the next start");
             }
         }
-    }
-}
-
-async fn load<A: Aggregate>(
-    runner: &CommandRunner,
-    stream: &StreamName,
-) -> Result<Option<(A, u64)>, AppError> {
-    match runner.load::<A>(stream).await {
-        Ok((_, 0)) => Ok(None),
-        Ok(loaded) => Ok(Some(loaded)),
-        Err(CommandError::Store(e)) => Err(AppError::Store(e)),
-        Err(other) => Err(AppError::Store(StoreError::Corrupt(other.to_string()))),
     }
 }

@@ -10,7 +10,7 @@ use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError}
 
 use crate::app::{FraudApp, FraudConfig};
 use crate::grpc::{AlertsApi, FirewallApi, FugitivesApi, StopPaymentsApi};
-use crate::live::{FraudLive, LiveSubscriber};
+use crate::live::{self, FraudLive};
 
 pub const NAME: &str = "fraud";
 
@@ -98,7 +98,7 @@ impl Target for FraudTarget {
                     ("DelistFugitive", &[OFFICER]),
                 ],
             )
-            .subscription(LiveSubscriber::new(live, fraud))
+            .subscription(live::subscriber(live, fraud))
             .worker(
                 "fraud deadline timer",
                 Box::pin(crate::deadlines::run(

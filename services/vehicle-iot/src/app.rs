@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use minsheng_eventstore::{
-    Aggregate, CommandContext, CommandError, CommandRunner, Executed, StoreError, StreamName,
+    CommandContext, CommandError, CommandRunner, Executed, StoreError, StreamName,
 };
 use minsheng_runtime::person_keys::PersonKeys;
 
@@ -152,7 +152,10 @@ impl VehicleApp {
 
     /// A bike's state and version, if it was ever registered.
     pub async fn get_ebike(&self, tag: TagId) -> Result<Option<(Ebike, u64)>, AppError> {
-        load::<Ebike>(&self.runner, &stream("ebike", &tag.to_string())?).await
+        Ok(self
+            .runner
+            .find::<Ebike>(&stream("ebike", &tag.to_string())?)
+            .await?)
     }
 
     /// Classifies `sightings` and records their hits. Returns when every
@@ -249,18 +252,4 @@ impl VehicleApp {
 
 fn describe(refusal: &SightingRefusal) -> String {
     refusal.to_string()
-}
-
-/// An aggregate's state and version; `None` for a stream never written.
-async fn load<A: Aggregate>(
-    runner: &CommandRunner,
-    stream: &StreamName,
-) -> Result<Option<(A, u64)>, AppError> {
-    match runner.load::<A>(stream).await {
-        Ok((_, 0)) => Ok(None),
-        Ok((state, version)) => Ok(Some((state, version))),
-        Err(CommandError::Store(StoreError::StreamNotFound(_))) => Ok(None),
-        Err(CommandError::Store(e)) => Err(AppError::Store(e)),
-        Err(other) => Err(AppError::Store(StoreError::Corrupt(other.to_string()))),
-    }
 }

@@ -12,10 +12,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use minsheng_eventstore::{Context, EventStore, Position, RecordedEvent, codec};
-use minsheng_runtime::subscription::{Subscriber, SubscriberError};
+use minsheng_eventstore::{Context, RecordedEvent, codec};
+use minsheng_runtime::subscription::{FromTheStart, SubscriberError};
 use tokio::sync::broadcast;
 
 use crate::domain::events::{LIVE_TYPES, VehicleEvent};
@@ -141,42 +140,9 @@ impl LiveView {
 }
 
 /// Feeds the live view from the start of the context's log at every start.
-#[derive(Debug)]
-pub struct LiveSubscriber {
+pub fn subscriber(
     view: Arc<LiveView>,
     context: Context,
-}
-
-impl LiveSubscriber {
-    pub fn new(view: Arc<LiveView>, context: Context) -> Self {
-        LiveSubscriber { view, context }
-    }
-}
-
-#[async_trait]
-impl Subscriber for LiveSubscriber {
-    fn name(&self) -> &str {
-        "vehicle-live"
-    }
-
-    fn context(&self) -> &Context {
-        &self.context
-    }
-
-    async fn handle(&mut self, event: &RecordedEvent) -> Result<(), SubscriberError> {
-        self.view.apply(event)
-    }
-
-    /// In memory only: rebuilt from the start each time.
-    async fn resume_after(&mut self, _store: &dyn EventStore) -> Result<Position, SubscriberError> {
-        Ok(Position::START)
-    }
-
-    async fn commit(
-        &mut self,
-        _store: &dyn EventStore,
-        _position: Position,
-    ) -> Result<(), SubscriberError> {
-        Ok(())
-    }
+) -> impl minsheng_runtime::subscription::Subscriber {
+    FromTheStart::new("vehicle-live", context, move |event| view.apply(event))
 }

@@ -12,7 +12,7 @@ use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError}
 use crate::app::VehicleApp;
 use crate::domain::sighting::SightingDesk;
 use crate::grpc::{EbikesApi, ReadersApi, RentalRoomsApi, ResidentCardsApi, SightingsApi};
-use crate::live::{LiveSubscriber, LiveView};
+use crate::live::{self, LiveView};
 use crate::metrics::SightingMetrics;
 
 pub const NAME: &str = "vehicle-iot";
@@ -132,7 +132,7 @@ impl Target for VehicleIotTarget {
                     ("CheckOut", &[CLERK]),
                 ],
             )
-            .subscription(LiveSubscriber::new(live, vehicle));
+            .subscription(live::subscriber(live, vehicle));
         Ok(())
     }
 }
