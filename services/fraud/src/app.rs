@@ -107,36 +107,28 @@ impl FraudApp {
             .await?)
     }
 
-    /// Reports an alert and blocks the numbers it names. A retry with the
-    /// same request id finishes what a failed attempt began: the alert is
-    /// answered from its first outcome, numbers already blocked stay so.
-    pub async fn report_alert(
+    /// Blocks the numbers a reported alert names (the firewall's reaction
+    /// to `AlertReported`, run by [`crate::reactions`]). Blocking a number
+    /// already blocked writes nothing, so a repeat is harmless.
+    pub async fn block_named_numbers(
         &self,
-        id: &str,
-        command: AlertCommand,
+        alert_id: &str,
+        numbers: &[Number],
         context: &CommandContext,
-    ) -> Result<Executed, AppError> {
-        let numbers = match &command {
-            AlertCommand::Report { fraud_numbers, .. } => fraud_numbers.clone(),
-            _ => Vec::new(),
-        };
-        let executed = self.alert(id, command, context).await?;
-        let mut per_number = context.clone();
-        per_number.request_id = None;
-        per_number.metadata.request_id = None;
+    ) -> Result<(), AppError> {
         for number in numbers {
             let block = NumberCommand::Block {
-                number,
+                number: *number,
                 category: BlockCategory::FraudAlert,
-                alert_id: Some(id.to_owned()),
+                alert_id: Some(alert_id.to_owned()),
                 reason: None,
                 now: Utc::now(),
             };
             self.runner
-                .execute::<BlockedNumber>(&self.number_stream(number)?, &block, &per_number)
+                .execute::<BlockedNumber>(&self.number_stream(*number)?, &block, context)
                 .await?;
         }
-        Ok(executed)
+        Ok(())
     }
 
     pub async fn get_alert(&self, id: &str) -> Result<Option<(Alert, u64)>, AppError> {

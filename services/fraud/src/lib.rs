@@ -8,7 +8,8 @@
 //! - [`app`]: the use cases through the command runner.
 //! - [`live`]: the in-memory read models (blocklist, totals, pending
 //!   deadlines, each alert's stop-payments), rebuilt from the events.
-//! - [`deadlines`]: the timer that expires unanswered stop-payments.
+//! - [`deadlines`]: the timer that expires unanswered stop-payments;
+//!   [`reactions`]: numbers an alert names get blocked.
 //! - [`grpc`]: the `minsheng.fraud.v1` services; [`target`]: roles and wiring.
 
 pub mod app;
@@ -16,6 +17,7 @@ pub mod deadlines;
 pub mod domain;
 pub mod grpc;
 pub mod live;
+pub mod reactions;
 pub mod target;
 
 pub use target::FraudTarget;

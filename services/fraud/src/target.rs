@@ -98,7 +98,8 @@ impl Target for FraudTarget {
                     ("DelistFugitive", &[OFFICER]),
                 ],
             )
-            .subscription(live::subscriber(live, fraud))
+            .subscription(live::subscriber(live, fraud.clone()))
+            .subscription(crate::reactions::BlockNamedNumbers::new(app.clone(), fraud))
             .worker(
                 "fraud deadline timer",
                 Box::pin(crate::deadlines::run(

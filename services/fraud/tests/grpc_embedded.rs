@@ -222,7 +222,9 @@ async fn a_number_an_alert_names_is_screened_as_blocked_with_no_victim_data() {
         .unwrap()
         .into_inner();
     assert_eq!(history.entries.len(), 1);
-    assert_eq!(history.entries[0].actor, "fraud-analyst-1");
+    // Blocked by the firewall's reaction to the alert, which it names.
+    assert_eq!(history.entries[0].actor, "fraud-firewall");
+    assert_eq!(history.entries[0].alert_id.len(), 32);
 
     app.firewall()
         .await
@@ -239,6 +241,24 @@ async fn a_number_an_alert_names_is_screened_as_blocked_with_no_victim_data() {
         !screen(&app, &[FRAUDSTER_PHONE]).await[0].blocked
     })
     .await;
+    let history = app
+        .firewall()
+        .await
+        .get_number_history(as_role(
+            "fraud-analyst",
+            pb::GetNumberHistoryRequest {
+                number: FRAUDSTER_PHONE.into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let last = history.entries.last().unwrap();
+    assert_eq!((history.entries.len(), last.blocked), (2, false));
+    assert_eq!(
+        (last.actor.as_str(), last.reason.as_str()),
+        ("fraud-analyst-1", "a bank's own line")
+    );
     app.stop().await;
 }
 

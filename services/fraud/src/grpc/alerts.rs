@@ -89,7 +89,7 @@ impl pb::alerts_server::Alerts for AlertsApi {
         };
         let context = context_of(&request)?;
         let id = new_id(&context);
-        written(self.app.report_alert(&id, command, &context).await, id)
+        written(self.app.alert(&id, command, &context).await, id)
     }
 
     async fn triage_alert(

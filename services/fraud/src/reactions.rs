@@ -1,0 +1,62 @@
+//! What the centre does on its own when something is recorded: every
+//! number an alert names is blocked. A subscriber with its checkpoint in
+//! the store, so the reaction survives a crash between the alert and the
+//! block: it runs again from the checkpoint (blocking is idempotent), and
+//! the analyst's call is answered as soon as the alert itself is durable.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use minsheng_eventstore::{CommandContext, Context, Metadata, RecordedEvent, codec};
+use minsheng_runtime::subscription::{Subscriber, SubscriberError};
+
+use crate::app::FraudApp;
+use crate::domain::events::FraudEvent;
+
+#[derive(Debug)]
+pub struct BlockNamedNumbers {
+    app: Arc<FraudApp>,
+    context: Context,
+}
+
+impl BlockNamedNumbers {
+    pub fn new(app: Arc<FraudApp>, context: Context) -> Self {
+        BlockNamedNumbers { app, context }
+    }
+}
+
+#[async_trait]
+impl Subscriber for BlockNamedNumbers {
+    fn name(&self) -> &str {
+        "fraud-block-named-numbers"
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
+    }
+
+    async fn handle(&mut self, event: &RecordedEvent) -> Result<(), SubscriberError> {
+        if event.event_type != "fraud.AlertReported" {
+            return Ok(());
+        }
+        let FraudEvent::AlertReported { fraud_numbers, .. } =
+            codec::decode(event).map_err(|e| SubscriberError::Handler(e.to_string()))?
+        else {
+            return Ok(());
+        };
+        let context = CommandContext {
+            request_id: None,
+            metadata: Metadata {
+                actor: Some("fraud-firewall".to_owned()),
+                causation_id: Some(event.event_id.to_string()),
+                correlation_id: event.metadata.correlation_id.clone(),
+                traceparent: event.metadata.traceparent.clone(),
+                ..Metadata::default()
+            },
+        };
+        self.app
+            .block_named_numbers(event.stream.id(), &fraud_numbers, &context)
+            .await
+            .map_err(|e| SubscriberError::Handler(e.to_string()))
+    }
+}
