@@ -173,6 +173,17 @@ struct PersonKeyFile {
 }
 
 #[derive(Debug, Subcommand)]
+enum ProjectionsAction {
+    /// Where each projection's saved snapshot stands against each context's
+    /// last event.
+    Status {
+        /// The store to read; default: the embedded store in the data dir.
+        #[arg(long, env = "MINSHENG_STORE")]
+        store: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum Command {
     /// Run every target in this process on the embedded store in the data
     /// directory (creating it, and a JWT key, on first start).
@@ -204,6 +215,11 @@ enum Command {
         listen: Listen,
         #[command(flatten)]
         election: Election,
+    },
+    /// Read models built from the events (the metrics projection).
+    Projections {
+        #[command(subcommand)]
+        action: ProjectionsAction,
     },
     /// Print the version of this build and of its event-store kernel.
     Version,
@@ -262,6 +278,19 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run_command(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Projections {
+            action: ProjectionsAction::Status { store },
+        } => {
+            let url = store.unwrap_or_else(|| {
+                format!("sqlite://{}", cli.data_dir.join("events.db").display())
+            });
+            let store = minsheng_runtime::store::open(&url, 1)
+                .await
+                .with_context(|| format!("cannot open the store {}", redact(&url)))?;
+            for line in minsheng_metrics::projection::status(store.as_ref()).await? {
+                println!("{line}");
+            }
+        }
         Command::Version => {
             println!("minsheng {}", env!("CARGO_PKG_VERSION"));
             println!("event store kernel: sqlite, jetstream{}", esdb_note());

@@ -83,3 +83,83 @@ fn a_token_with_a_bad_role_or_ttl_is_refused_naming_it() {
     let too_long = mint(&["--sub", "a", "--role", "officer", "--ttl", "90d"]);
     assert!(String::from_utf8_lossy(&too_long.stderr).contains("invalid ttl"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projections_status_says_where_the_saved_figures_stand() {
+    use std::sync::Arc;
+
+    use minsheng_eventstore::{EventStore, ExpectedVersion, StreamName, codec};
+    use minsheng_vehicle_iot::domain::events::VehicleEvent;
+    use minsheng_vehicle_iot::domain::values::{District, Location};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store: Arc<dyn EventStore> = Arc::new(
+        minsheng_eventstore::sqlite::SqliteStore::open(dir.path().join("events.db"))
+            .expect("store"),
+    );
+    let install = |n: u32| {
+        let store = store.clone();
+        async move {
+            let event = codec::encode(&VehicleEvent::ReaderInstalled {
+                location: Location::parse(28.0, 120.6).expect("in the city"),
+                district: District::parse("district", "ruian").expect("a district"),
+            })
+            .expect("encodes");
+            let stream = StreamName::parse(&format!("vehicle.reader.RD-{n}")).expect("a name");
+            store
+                .append(&stream, ExpectedVersion::NoStream, vec![event], None)
+                .await
+                .expect("appends");
+        }
+    };
+    let status = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_minsheng"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["projections", "status"])
+            .output()
+            .expect("the binary runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    install(1).await;
+    assert!(status().contains("no snapshot yet"), "{}", status());
+
+    // The projection counts and saves on stop; then one more event arrives.
+    let view = minsheng_metrics::projection::KpiView::new();
+    let (done, caught_up) = tokio::sync::oneshot::channel::<()>();
+    minsheng_metrics::projection::follow(
+        store.clone(),
+        view,
+        minsheng_metrics::projection::SavePolicy::default(),
+        || true,
+        move || {
+            let _ = done.send(());
+        },
+        async move {
+            let _ = caught_up.await;
+        },
+    )
+    .await
+    .expect("follows");
+    let text = status();
+    assert!(text.contains("snapshot saved"), "{text}");
+    assert!(
+        text.contains("vehicle  at 1, last event 1: caught up"),
+        "{text}"
+    );
+    install(2).await;
+    let text = status();
+    assert!(
+        text.contains("vehicle  at 1, last event 2: behind"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fraud    at 0, last event 0: caught up"),
+        "{text}"
+    );
+}

@@ -193,3 +193,27 @@ pub async fn follow(
     }
     Ok(())
 }
+
+/// Where the saved snapshot stands in each context, one line each, for
+/// operators (`minsheng projections status`). Positions compare within a
+/// context only.
+pub async fn status(store: &dyn EventStore) -> Result<Vec<String>, ProjectionError> {
+    let view = KpiView::new();
+    let saved = store.load_snapshot(SNAPSHOT).await?.is_some();
+    restore(store, &view).await?;
+    let mut lines = vec![format!(
+        "{SNAPSHOT}: {}",
+        if saved {
+            "snapshot saved"
+        } else {
+            "no snapshot yet"
+        }
+    )];
+    for name in CONTEXTS {
+        let head = store.head(&Context::parse(name)?).await?;
+        let at = view.read(|c| c.positions.get(name).copied().unwrap_or(Position::START));
+        let state = if at >= head { "caught up" } else { "behind" };
+        lines.push(format!("  {name:<8} at {at}, last event {head}: {state}"));
+    }
+    Ok(lines)
+}
