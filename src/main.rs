@@ -2,7 +2,8 @@
 //! line to the crates; no domain logic lives here.
 //!
 //! Subcommands arrive with the issues that build them (`simulate`,
-//! `projections`); until then they do not exist rather than exist as stubs.
+//! `projections rebuild`); until then they do not exist rather than exist
+//! as stubs.
 //! Every flag has a `MINSHENG_*` environment equivalent.
 
 mod targets;

@@ -10,8 +10,8 @@
 //! - [`query`]: the figures of one period and scope; [`grpc`] and [`http`]
 //!   serve them, [`gauges`] puts them on `/metrics`; [`target`] wires it all.
 //!
-//! Issue 6 is in progress: the dashboard and `minsheng projections
-//! rebuild|status` are still to come.
+//! Issue 6 is in progress: the dashboard and `minsheng projections rebuild`
+//! are still to come.
 
 pub mod domain;
 pub mod gauges;
