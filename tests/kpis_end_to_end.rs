@@ -13,10 +13,8 @@ use minsheng_proto::fraud::v1 as fraud;
 use minsheng_proto::metrics::v1 as metrics;
 use minsheng_proto::vehicle::v1 as vehicle;
 use minsheng_runtime::auth::TokenKeys;
-use minsheng_runtime::grpc::GrpcLimits;
+use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
-use minsheng_runtime::process::{self, ProcessConfig, ProcessError};
-use minsheng_runtime::shutdown::Shutdown;
 use minsheng_runtime::target::Target;
 use tonic::Request;
 use tonic::transport::Channel;
@@ -25,14 +23,8 @@ fn keys() -> TokenKeys {
     TokenKeys::from_secret(b"the kpi test's signing key......")
 }
 
-struct App {
-    grpc: std::net::SocketAddr,
-    http: std::net::SocketAddr,
-    shutdown: Shutdown,
-    stopped: tokio::task::JoinHandle<Result<(), ProcessError>>,
-}
-
-async fn spawn(dir: &std::path::Path) -> App {
+/// A process running the three targets on one embedded store.
+async fn spawn(dir: &std::path::Path) -> LocalProcess {
     let store =
         minsheng_runtime::store::open(&format!("sqlite://{}", dir.join("events.db").display()), 1)
             .await
@@ -42,43 +34,24 @@ async fn spawn(dir: &std::path::Path) -> App {
         Arc::new(minsheng_fraud::FraudTarget::default()),
         Arc::new(minsheng_metrics::MetricsTarget),
     ];
-    let shutdown = Shutdown::new();
-    let config = ProcessConfig {
-        grpc_addr: "127.0.0.1:0".parse().unwrap(),
-        http_addr: "127.0.0.1:0".parse().unwrap(),
-        limits: GrpcLimits::default(),
-        keys: keys(),
-        drain_delay: Duration::ZERO,
-        shutdown_grace: Duration::from_secs(10),
-        leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
-        person_keys: PersonKeys::from_secret(b"the kpi test's person key......."),
-    };
-    let running = process::start(config, store, &targets, shutdown.clone())
+    let person_keys = PersonKeys::from_secret(b"the kpi test's person key.......");
+    local::start(store, &targets, keys(), person_keys)
         .await
-        .unwrap();
-    App {
-        grpc: running.grpc_addr,
-        http: running.http_addr,
-        shutdown,
-        stopped: tokio::spawn(running.wait()),
-    }
+        .unwrap()
 }
 
-impl App {
+trait Figures {
+    async fn channel(&self) -> Channel;
+    async fn figures(&self, district: &str) -> BTreeMap<String, i64>;
+}
+
+impl Figures for LocalProcess {
     async fn channel(&self) -> Channel {
         Channel::from_shared(format!("http://{}", self.grpc))
             .unwrap()
             .connect()
             .await
             .unwrap()
-    }
-    async fn stop(self) {
-        self.shutdown.trigger();
-        tokio::time::timeout(Duration::from_secs(30), self.stopped)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
     }
     async fn figures(&self, district: &str) -> BTreeMap<String, i64> {
         let answer = metrics::kpis_client::KpisClient::new(self.channel().await)
@@ -128,7 +101,7 @@ fn tag(n: u32) -> String {
     format!("E2000017221101021890{n:04X}")
 }
 
-async fn feed(app: &App) {
+async fn feed(app: &LocalProcess) {
     let ch = app.channel().await;
     vehicle::readers_client::ReadersClient::new(ch.clone())
         .install_reader(as_role(
@@ -379,7 +352,7 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
         1,
         "a hit counts where its reader is"
     );
-    app.stop().await;
+    app.stop().await.unwrap();
 
     let app = spawn(dir.path()).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -437,5 +410,5 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
             "{line} not in {prometheus}"
         );
     }
-    app.stop().await;
+    app.stop().await.unwrap();
 }

@@ -17,7 +17,8 @@
 //!   front, RPC metrics, limits, and the one mapping of errors to gRPC statuses.
 //!
 //! - [`target`] and [`process`]: a target registers its services, routes and
-//!   workers; a process starts its targets and serves them until shutdown.
+//!   workers; a process starts its targets and serves them until shutdown;
+//!   [`local`] starts one on loopback for tests and the load generator.
 //! - [`store`]: the event store a `--store` URL names; [`metered_store`]
 //!   times its appends.
 //! - [`subscription`]: feeding a subscriber a context's events, with
@@ -34,6 +35,7 @@ pub mod auth;
 pub mod grpc;
 pub mod health;
 pub mod http;
+pub mod local;
 pub mod masking;
 pub mod metered_store;
 pub mod metrics;

@@ -72,6 +72,7 @@ pub struct RunningProcess {
     workers: Vec<(String, tokio::task::JoinHandle<()>)>,
     stopped: Shutdown,
     shutdown_grace: Duration,
+    readiness: Readiness,
 }
 
 pub async fn start(
@@ -155,6 +156,7 @@ pub async fn start(
     )
     .await?;
 
+    let ready = readiness.clone();
     let drain_delay = config.drain_delay;
     let stopping = stop.clone();
     tokio::spawn(async move {
@@ -173,6 +175,7 @@ pub async fn start(
         workers: tasks,
         stopped: stop,
         shutdown_grace: config.shutdown_grace,
+        readiness: ready,
     })
 }
 
@@ -191,6 +194,11 @@ fn register_build_info(metrics: &MetricsRegistry) {
 }
 
 impl RunningProcess {
+    /// The process's readiness, to wait on before sending it traffic.
+    pub fn readiness(&self) -> &Readiness {
+        &self.readiness
+    }
+
     /// Waits until the servers have stopped (after the shutdown signal and
     /// the drain delay; calls in flight cut off after the grace period) and
     /// the workers have returned, or their grace period ran out.

@@ -13,9 +13,8 @@ use minsheng_fraud::app::FraudConfig;
 use minsheng_proto::fraud::v1 as pb;
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::grpc::GrpcLimits;
+use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
-use minsheng_runtime::process::{self, ProcessConfig, ProcessError};
-use minsheng_runtime::shutdown::Shutdown;
 use minsheng_runtime::target::Target;
 use tonic::transport::Channel;
 use tonic::{Code, Request};
@@ -29,10 +28,8 @@ fn keys() -> TokenKeys {
 
 struct App {
     grpc: std::net::SocketAddr,
-    http: std::net::SocketAddr,
-    shutdown: Shutdown,
     store: Arc<dyn EventStore>,
-    stopped: tokio::task::JoinHandle<Result<(), ProcessError>>,
+    process: LocalProcess,
 }
 
 async fn spawn(dir: &std::path::Path, deadline: chrono::Duration) -> App {
@@ -44,40 +41,15 @@ async fn spawn(dir: &std::path::Path, deadline: chrono::Duration) -> App {
         },
         limits: GrpcLimits::default(),
     });
-    let shutdown = Shutdown::new();
-    let config = ProcessConfig {
-        grpc_addr: "127.0.0.1:0".parse().unwrap(),
-        http_addr: "127.0.0.1:0".parse().unwrap(),
-        limits: GrpcLimits::default(),
-        keys: keys(),
-        drain_delay: Duration::ZERO,
-        shutdown_grace: Duration::from_secs(10),
-        leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
-        person_keys: PersonKeys::from_secret(b"the fraud tests' person key....."),
-    };
-    let running = process::start(config, store.clone(), &[target], shutdown.clone())
+    let person_keys = PersonKeys::from_secret(b"the fraud tests' person key.....");
+    let process = local::start(store.clone(), &[target], keys(), person_keys)
         .await
         .unwrap();
-    let app = App {
-        grpc: running.grpc_addr,
-        http: running.http_addr,
-        shutdown,
+    App {
+        grpc: process.grpc,
         store,
-        stopped: tokio::spawn(running.wait()),
-    };
-    eventually("ready", async || {
-        http_get(app.http, "/readyz").await.0 == 200
-    })
-    .await;
-    app
-}
-
-async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-    let path = path.to_owned();
-    tokio::task::spawn_blocking(move || minsheng_testkit::http_get(addr, &path))
-        .await
-        .unwrap()
-        .unwrap()
+        process,
+    }
 }
 
 async fn eventually(what: &str, mut probe: impl AsyncFnMut() -> bool) {
@@ -116,12 +88,7 @@ impl App {
             .len()
     }
     async fn stop(self) {
-        self.shutdown.trigger();
-        tokio::time::timeout(Duration::from_secs(30), self.stopped)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        self.process.stop().await.unwrap();
     }
 }
 

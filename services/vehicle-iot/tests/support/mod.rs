@@ -11,10 +11,8 @@ use std::time::Duration;
 use minsheng_eventstore::EventStore;
 use minsheng_proto::vehicle::v1 as pb;
 use minsheng_runtime::auth::TokenKeys;
-use minsheng_runtime::grpc::GrpcLimits;
+use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
-use minsheng_runtime::process::{self, ProcessConfig, ProcessError};
-use minsheng_runtime::shutdown::Shutdown;
 use minsheng_runtime::target::Target;
 use minsheng_vehicle_iot::VehicleIotTarget;
 use tonic::Request;
@@ -39,40 +37,22 @@ pub fn token(role: &str) -> String {
 pub struct App {
     pub grpc: SocketAddr,
     pub http: SocketAddr,
-    pub shutdown: Shutdown,
     pub store: Arc<dyn EventStore>,
-    pub stopped: tokio::task::JoinHandle<Result<(), ProcessError>>,
+    process: LocalProcess,
 }
 
 pub async fn spawn_on(store: Arc<dyn EventStore>) -> App {
     let target: Arc<dyn Target> = Arc::new(VehicleIotTarget::default());
-    let shutdown = Shutdown::new();
-    let config = ProcessConfig {
-        grpc_addr: "127.0.0.1:0".parse().unwrap(),
-        http_addr: "127.0.0.1:0".parse().unwrap(),
-        limits: GrpcLimits::default(),
-        keys: keys(),
-        drain_delay: Duration::ZERO,
-        shutdown_grace: Duration::from_secs(10),
-        leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
-        person_keys: PersonKeys::from_secret(b"the vehicle tests' person key..."),
-    };
-    let running = process::start(config, store.clone(), &[target], shutdown.clone())
+    let person_keys = PersonKeys::from_secret(b"the vehicle tests' person key...");
+    let process = local::start(store.clone(), &[target], keys(), person_keys)
         .await
         .unwrap();
-    let app = App {
-        grpc: running.grpc_addr,
-        http: running.http_addr,
-        shutdown,
+    App {
+        grpc: process.grpc,
+        http: process.http,
         store,
-        stopped: tokio::spawn(running.wait()),
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while http_get(app.http, "/readyz").await.0 != 200 {
-        assert!(std::time::Instant::now() < deadline, "never ready");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        process,
     }
-    app
 }
 
 pub async fn spawn_embedded(dir: &std::path::Path) -> App {
@@ -90,12 +70,7 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
 
 impl App {
     pub async fn stop(self) {
-        self.shutdown.trigger();
-        tokio::time::timeout(Duration::from_secs(30), self.stopped)
-            .await
-            .expect("stopped in time")
-            .unwrap()
-            .unwrap();
+        self.process.stop().await.unwrap();
     }
 
     pub async fn channel(&self) -> Channel {

@@ -1,0 +1,75 @@
+//! A whole process on loopback, on free ports, for tests and the load
+//! generator: the targets given, always-leader, no drain delay, and
+//! returned only once ready (as a load balancer would wait).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use minsheng_eventstore::EventStore;
+
+use crate::auth::TokenKeys;
+use crate::grpc::GrpcLimits;
+use crate::person_keys::PersonKeys;
+use crate::process::{self, ProcessConfig, ProcessError};
+use crate::shutdown::Shutdown;
+use crate::target::Target;
+
+/// How long [`start`] waits for the process to become ready.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+pub struct LocalProcess {
+    pub grpc: SocketAddr,
+    pub http: SocketAddr,
+    pub shutdown: Shutdown,
+    stopped: tokio::task::JoinHandle<Result<(), ProcessError>>,
+}
+
+/// Starts `targets` on `store` on 127.0.0.1 port 0 and waits until ready.
+pub async fn start(
+    store: Arc<dyn EventStore>,
+    targets: &[Arc<dyn Target>],
+    keys: TokenKeys,
+    person_keys: PersonKeys,
+) -> Result<LocalProcess, ProcessError> {
+    let shutdown = Shutdown::new();
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let config = ProcessConfig {
+        grpc_addr: loopback,
+        http_addr: loopback,
+        limits: GrpcLimits::default(),
+        keys,
+        drain_delay: Duration::ZERO,
+        shutdown_grace: Duration::from_secs(10),
+        leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
+        person_keys,
+    };
+    let running = process::start(config, store, targets, shutdown.clone()).await?;
+    let mut ready = running.readiness().changes();
+    let became_ready = tokio::time::timeout(READY_WITHIN, ready.wait_for(|ready| *ready))
+        .await
+        .is_ok_and(|waited| waited.is_ok());
+    if !became_ready {
+        shutdown.trigger();
+        return Err(std::io::Error::other("the process did not become ready within 30 s").into());
+    }
+    Ok(LocalProcess {
+        grpc: running.grpc_addr,
+        http: running.http_addr,
+        shutdown,
+        stopped: tokio::spawn(running.wait()),
+    })
+}
+
+impl LocalProcess {
+    /// Stops the process and waits until it has (within 30 s).
+    pub async fn stop(self) -> Result<(), ProcessError> {
+        self.shutdown.trigger();
+        match tokio::time::timeout(Duration::from_secs(30), self.stopped).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(join)) => Err(std::io::Error::other(join.to_string()).into()),
+            Err(_) => Err(std::io::Error::other("the process did not stop within 30 s").into()),
+        }
+    }
+}
