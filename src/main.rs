@@ -423,6 +423,9 @@ async fn run(plan: Plan) -> anyhow::Result<()> {
         "  HTTP on {} (/healthz, /readyz, /metrics)",
         running.http_addr
     );
+    if running.targets.contains(&minsheng_metrics::target::NAME) {
+        println!("  dashboard: http://{}/", running.http_addr);
+    }
     println!("  a token for calls: minsheng token --sub <you> --role <role>");
     running.wait().await?;
     println!("minsheng {mode}: stopped");

@@ -5,9 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+mod support;
+
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -15,82 +14,26 @@ use minsheng_proto::vehicle::v1 as pb;
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_testkit::NatsServer;
+use support::binary::{Running, channel, minsheng, start};
+use support::city::{as_role, now};
 use tonic::Request;
-use tonic::transport::Channel;
 
 const TAG: &str = "E20000172211010218905BD1";
 
-struct Serving {
-    child: Child,
-    grpc: SocketAddr,
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(data_dir: &std::path::Path, nats: &str, target: &str) -> Serving {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_minsheng"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(["serve", "--target", target, "--store", nats])
-        .args([
-            "--grpc-addr",
-            "127.0.0.1:0",
-            "--http-addr",
-            "127.0.0.1:0",
+/// `minsheng serve --target <target>` on the shared NATS store.
+fn serve(data_dir: &std::path::Path, nats: &str, target: &str) -> Running {
+    start(minsheng(
+        &[
+            "serve",
+            "--target",
+            target,
+            "--store",
+            nats,
             "--drain-delay",
             "0s",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut grpc = None;
-    for line in lines.map_while(Result::ok) {
-        if let Some(rest) = line.split_once("gRPC on ").map(|(_, r)| r) {
-            grpc = rest.split_whitespace().next().and_then(|a| a.parse().ok());
-            break;
-        }
-    }
-    Serving {
-        child,
-        grpc: grpc.expect("the process prints its gRPC address"),
-    }
-}
-
-async fn channel(addr: SocketAddr) -> Channel {
-    Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect_timeout(Duration::from_secs(10))
-        .connect()
-        .await
-        .unwrap()
-}
-
-fn as_role<T>(keys: &TokenKeys, role: &str, message: T) -> Request<T> {
-    let token = keys
-        .mint("test-1", &[role.to_owned()], Duration::from_secs(600))
-        .unwrap();
-    let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
-}
-
-fn now() -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64,
-        nanos: 0,
-    }
+        ],
+        data_dir,
+    ))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,6 +50,7 @@ async fn a_hit_recorded_by_one_process_reaches_a_console_on_another() {
         .install_reader(as_role(
             &keys,
             "iot-admin",
+            None,
             pb::InstallReaderRequest {
                 reader_id: "RD-OH-0001".into(),
                 latitude: 28.02,
@@ -121,6 +65,7 @@ async fn a_hit_recorded_by_one_process_reaches_a_console_on_another() {
         .register_ebike(as_role(
             &keys,
             "registration-clerk",
+            None,
             pb::RegisterEbikeRequest {
                 tag_id: TAG.into(),
                 owner_resident_id: "11010519491231002X".into(),
@@ -137,6 +82,7 @@ async fn a_hit_recorded_by_one_process_reaches_a_console_on_another() {
         .report_stolen(as_role(
             &keys,
             "officer",
+            None,
             pb::ReportStolenRequest {
                 tag_id: TAG.into(),
                 case_id: "WZ-2015-0042".into(),
@@ -151,6 +97,7 @@ async fn a_hit_recorded_by_one_process_reaches_a_console_on_another() {
         .watch_hits(as_role(
             &keys,
             "officer",
+            None,
             pb::HitFilter {
                 district: String::new(),
             },
@@ -172,7 +119,7 @@ async fn a_hit_recorded_by_one_process_reaches_a_console_on_another() {
             }],
         };
         let summary = sightings
-            .record_sighting_batch(as_role(&keys, "iot-reader", batch))
+            .record_sighting_batch(as_role(&keys, "iot-reader", None, batch))
             .await
             .unwrap()
             .into_inner();
@@ -213,6 +160,7 @@ async fn a_number_blocked_on_one_process_is_screened_as_blocked_on_another() {
         .block_number(as_role(
             &keys,
             "fraud-analyst",
+            None,
             fraud::BlockNumberRequest {
                 number: "17012345678".into(),
                 reason: "reported by three victims".into(),

@@ -5,95 +5,28 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
 
 use futures::StreamExt;
 use minsheng_runtime::auth::{Claims, TokenKeys};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_testkit::otlp::OtlpReceiver;
 use minsheng_testkit::{NatsServer, http_get};
+use support::binary::{Running, channel, minsheng, start, wait_for_exit};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    grpc: SocketAddr,
-    http: SocketAddr,
-}
-
-fn minsheng(args: &[&str], data_dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_minsheng"));
-    command.arg("--data-dir").arg(data_dir).args(args).args([
-        "--grpc-addr",
-        "127.0.0.1:0",
-        "--http-addr",
-        "127.0.0.1:0",
-    ]);
-    command
-}
-
-/// Starts the binary and reads the addresses it prints.
-fn start(mut command: Command) -> Running {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let address_after = |line: &str, marker: &str| -> Option<SocketAddr> {
-        line.split_once(marker)?
-            .1
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
-    };
-    let (mut grpc, mut http) = (None, None);
-    while grpc.is_none() || http.is_none() {
-        let line = lines
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the binary prints its addresses");
-        grpc = grpc.or_else(|| address_after(&line, "gRPC on "));
-        http = http.or_else(|| address_after(&line, "HTTP on "));
-    }
-    Running {
-        child,
-        lines,
-        grpc: grpc.unwrap(),
-        http: http.unwrap(),
-    }
-}
-
-async fn channel(running: &Running) -> tonic::transport::Channel {
-    tonic::transport::Channel::from_shared(format!("http://{}", running.grpc))
-        .unwrap()
-        .timeout(Duration::from_secs(20))
-        .connect()
-        .await
-        .unwrap()
-}
 
 /// A method no target serves: every token is checked against the access
 /// table first, which allows no role to call it.
 const UNSERVED: &str = "/minsheng.nowhere.v1.Nothing/Call";
 
 async fn call_unserved(running: &Running, token: Option<&str>) -> Code {
-    let mut client = tonic::client::Grpc::new(channel(running).await);
+    let mut client = tonic::client::Grpc::new(channel(running.grpc).await);
     client.ready().await.unwrap();
     let mut request = tonic::Request::new(HealthCheckRequest::default());
     if let Some(token) = token {
@@ -168,7 +101,7 @@ async fn assert_reflection_lists_health(running: &Running) {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
-    let mut answers = ServerReflectionClient::new(channel(running).await)
+    let mut answers = ServerReflectionClient::new(channel(running.grpc).await)
         .server_reflection_info(futures::stream::iter([request]))
         .await
         .unwrap()
@@ -188,7 +121,7 @@ async fn assert_reflection_lists_health(running: &Running) {
 }
 
 async fn assert_serving(running: &Running, key_file: &std::path::Path) {
-    let status = HealthClient::new(channel(running).await)
+    let status = HealthClient::new(channel(running.grpc).await)
         .check(HealthCheckRequest {
             service: String::new(),
         })
@@ -243,17 +176,8 @@ fn terminate(mut running: Running) {
             .unwrap()
             .success()
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = running.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "did not stop within 20 s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_for_exit(&mut running.child, Duration::from_secs(20))
+        .expect("stops within 20 s of SIGTERM");
     assert!(status.success(), "exit status {status}");
     let said: Vec<String> = running.lines.try_iter().collect();
     assert!(said.iter().any(|l| l.ends_with("stopped")), "{said:?}");
@@ -315,7 +239,7 @@ async fn up_exports_the_trace_of_a_call_to_an_otlp_receiver() {
             .parse()
             .unwrap(),
     );
-    HealthClient::new(channel(&running).await)
+    HealthClient::new(channel(running.grpc).await)
         .check(request)
         .await
         .unwrap();

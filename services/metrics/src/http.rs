@@ -1,14 +1,19 @@
-//! `GET /api/v1/kpis?period=2015&district=lucheng`: the figures as JSON,
-//! for dashboards. No token: the figures are aggregates with nothing
-//! personal in them, like `/metrics`.
+//! The HTTP side of the metrics target, for dashboards. No token: the
+//! figures are aggregates with nothing personal in them, like `/metrics`.
+//!
+//! - `GET /api/v1/kpis?period=2015&district=lucheng`: one period's figures;
+//! - `GET /api/v1/kpis/overview?year=2015`: what the dashboard draws (the
+//!   year, its months, its districts), read from the book at one moment;
+//! - `GET /`: the wall-screen dashboard, its assets compiled into the binary.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use minsheng_values::InvalidField;
 use serde::Deserialize;
 
 use crate::projection::KpiView;
@@ -22,9 +27,25 @@ struct Scope {
     district: String,
 }
 
+#[derive(Debug, Deserialize)]
+struct Year {
+    #[serde(default)]
+    year: String,
+}
+
 pub fn router(view: Arc<KpiView>) -> axum::Router {
     axum::Router::new()
         .route("/api/v1/kpis", get(kpis))
+        .route("/api/v1/kpis/overview", get(overview))
+        .route("/", get(|| asset(INDEX_HTML, "text/html; charset=utf-8")))
+        .route(
+            "/dashboard.js",
+            get(|| asset(DASHBOARD_JS, "text/javascript; charset=utf-8")),
+        )
+        .route(
+            "/dashboard.css",
+            get(|| asset(DASHBOARD_CSS, "text/css; charset=utf-8")),
+        )
         .with_state(view)
 }
 
@@ -33,10 +54,45 @@ async fn kpis(State(view): State<Arc<KpiView>>, Query(scope): Query<Scope>) -> R
         Ok((period, district)) => {
             Json(view.read(|c| query::figures(&c.book, period, district))).into_response()
         }
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            Json(serde_json::json!({"error": e.to_string(), "field": e.field})),
-        )
-            .into_response(),
+        Err(e) => bad_request(&e),
     }
+}
+
+async fn overview(State(view): State<Arc<KpiView>>, Query(year): Query<Year>) -> Response {
+    view.read(
+        |counted| match query::overview_year(&counted.book, &year.year) {
+            Ok(year) => Json(query::overview(&counted.book, year)).into_response(),
+            Err(e) => bad_request(&e),
+        },
+    )
+}
+
+fn bad_request(e: &InvalidField) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({"error": e.to_string(), "field": e.field})),
+    )
+        .into_response()
+}
+
+const INDEX_HTML: &str = include_str!("../assets/index.html");
+const DASHBOARD_JS: &str = include_str!("../assets/dashboard.js");
+const DASHBOARD_CSS: &str = include_str!("../assets/dashboard.css");
+
+/// The page may load only what this binary serves: no CDN, no inline code.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+async fn asset(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
 }

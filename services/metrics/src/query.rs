@@ -70,3 +70,43 @@ pub fn figures(book: &KpiBook, period: Period, district: Option<District>) -> Fi
             .flatten(),
     }
 }
+
+/// What the dashboard shows for one year: the city's figures, each month's,
+/// and each district's, read from one book at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Overview {
+    pub year: i32,
+    pub city: Figures,
+    pub months: Vec<Figures>,
+    pub districts: Vec<Figures>,
+}
+
+/// Parses the dashboard's year (empty: the latest year with any figure,
+/// or this year in the city's calendar when there is none).
+pub fn overview_year(book: &KpiBook, year: &str) -> Result<i32, InvalidField> {
+    if year.is_empty() {
+        return Ok(book
+            .latest_year()
+            .unwrap_or_else(|| Period::all_of(Utc::now())[2].year()));
+    }
+    match Period::parse(year) {
+        Some(Period::Year(year)) => Ok(year),
+        _ => Err(InvalidField {
+            field: "year",
+            expected: "a year such as 2015",
+        }),
+    }
+}
+
+pub fn overview(book: &KpiBook, year: i32) -> Overview {
+    Overview {
+        year,
+        city: figures(book, Period::Year(year), None),
+        months: (1..=12)
+            .map(|month| figures(book, Period::Month { year, month }, None))
+            .collect(),
+        districts: District::all()
+            .map(|district| figures(book, Period::Year(year), Some(district)))
+            .collect(),
+    }
+}

@@ -158,6 +158,17 @@ impl KpiBook {
         self.counts.get(&(period, kpi, scope)).copied().unwrap_or(0)
     }
 
+    /// The latest year with any figure in it, if any.
+    pub fn latest_year(&self) -> Option<i32> {
+        self.counts
+            .keys()
+            .filter_map(|(period, _, _)| match period {
+                Period::Year(year) => Some(*year),
+                _ => None,
+            })
+            .max()
+    }
+
     /// Money kept from the fraudsters over money reported, if any was reported.
     pub fn stopped_ratio(&self, period: Period) -> Option<f64> {
         let reported = self.value(period, Kpi::AmountReportedFen, None);
@@ -199,6 +210,17 @@ mod tests {
             assert_eq!(book.value(period, Kpi::Hits, lucheng), 1);
         }
         assert_eq!(book.value(Period::Year(2014), Kpi::Hits, None), 0);
+    }
+
+    #[test]
+    fn the_latest_year_is_the_last_one_counted() {
+        let mut book = KpiBook::new();
+        assert_eq!(book.latest_year(), None);
+        for year in [2016, 2015] {
+            let at = Utc.with_ymd_and_hms(year, 6, 1, 0, 0, 0).unwrap();
+            book.add(at, Kpi::Hits, None, 1);
+        }
+        assert_eq!(book.latest_year(), Some(2016));
     }
 
     #[test]

@@ -31,6 +31,14 @@ impl Period {
         ]
     }
 
+    /// The year the period falls in.
+    pub fn year(self) -> i32 {
+        match self {
+            Period::Day(day) => day.year(),
+            Period::Month { year, .. } | Period::Year(year) => year,
+        }
+    }
+
     /// The same period one year earlier (29 February goes to 28 February).
     pub fn a_year_before(self) -> Period {
         match self {

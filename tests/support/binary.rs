@@ -1,0 +1,104 @@
+//! The real `minsheng` binary as a child process, on loopback ports it
+//! picks itself (port 0) and prints.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tonic::transport::Channel;
+
+/// A started binary; killed when dropped unless it has already exited.
+pub struct Running {
+    pub child: Child,
+    /// Its standard output, line by line.
+    pub lines: mpsc::Receiver<String>,
+    pub grpc: SocketAddr,
+    pub http: SocketAddr,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `minsheng --data-dir <dir> <args> --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0`.
+pub fn minsheng(args: &[&str], data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_minsheng"));
+    command.arg("--data-dir").arg(data_dir).args(args).args([
+        "--grpc-addr",
+        "127.0.0.1:0",
+        "--http-addr",
+        "127.0.0.1:0",
+    ]);
+    command
+}
+
+/// Starts the binary and reads the addresses it prints.
+pub fn start(mut command: Command) -> Running {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let address_after = |line: &str, marker: &str| -> Option<SocketAddr> {
+        line.split_once(marker)?
+            .1
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    let (mut grpc, mut http) = (None, None);
+    while grpc.is_none() || http.is_none() {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the binary prints its addresses");
+        grpc = grpc.or_else(|| address_after(&line, "gRPC on "));
+        http = http.or_else(|| address_after(&line, "HTTP on "));
+    }
+    Running {
+        child,
+        lines,
+        grpc: grpc.expect("read above"),
+        http: http.expect("read above"),
+    }
+}
+
+pub async fn channel(addr: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
+        .expect("a loopback address is a valid URI")
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(20))
+        .connect()
+        .await
+        .expect("the binary accepts gRPC connections")
+}
+
+/// Waits up to `within` for `child` to exit.
+pub fn wait_for_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
