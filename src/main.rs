@@ -6,6 +6,7 @@
 //! as stubs.
 //! Every flag has a `MINSHENG_*` environment equivalent.
 
+mod projections;
 mod targets;
 
 use std::net::SocketAddr;
@@ -182,6 +183,26 @@ enum ProjectionsAction {
         #[arg(long, env = "MINSHENG_STORE")]
         store: Option<String>,
     },
+    /// Replay every event into a fresh state in a running process and swap
+    /// it in when caught up; readers keep the current figures meanwhile.
+    ///
+    /// Asks the process at `--endpoint` (its gRPC address) with a token for
+    /// the `operator` role, minted with the deployment's JWT key. With
+    /// several replicas, each rebuilds its own copy; the leader's is saved.
+    Rebuild {
+        /// The projection: `metrics`.
+        #[arg(value_parser = ["metrics"])]
+        projection: String,
+        /// The running process's gRPC endpoint.
+        #[arg(
+            long,
+            env = "MINSHENG_ENDPOINT",
+            default_value = "http://127.0.0.1:50051"
+        )]
+        endpoint: String,
+        #[command(flatten)]
+        key: KeyFile,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -285,12 +306,20 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             let url = store.unwrap_or_else(|| {
                 format!("sqlite://{}", cli.data_dir.join("events.db").display())
             });
-            let store = minsheng_runtime::store::open(&url, 1)
-                .await
-                .with_context(|| format!("cannot open the store {}", redact(&url)))?;
-            for line in minsheng_metrics::projection::status(store.as_ref()).await? {
-                println!("{line}");
-            }
+            projections::status(&url).await?;
+        }
+        Command::Projections {
+            action:
+                ProjectionsAction::Rebuild {
+                    projection,
+                    endpoint,
+                    key,
+                },
+        } => {
+            let path = key.path.unwrap_or_else(|| cli.data_dir.join("jwt.key"));
+            let keys = TokenKeys::load(&path)
+                .with_context(|| format!("cannot read the JWT key {}", path.display()))?;
+            projections::rebuild(&endpoint, &keys, &projection).await?;
         }
         Command::Version => {
             println!("minsheng {}", env!("CARGO_PKG_VERSION"));
@@ -433,7 +462,7 @@ async fn run(plan: Plan) -> anyhow::Result<()> {
 }
 
 /// A store URL as it may be printed: without credentials.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match url
         .split_once("://")
         .and_then(|(scheme, rest)| rest.split_once('@').map(|(_, host)| (scheme, host)))

@@ -1,5 +1,7 @@
 //! The binary's command line.
 
+mod support;
+
 use std::process::Command;
 
 #[test]
@@ -161,5 +163,87 @@ async fn projections_status_says_where_the_saved_figures_stand() {
     assert!(
         text.contains("fraud    at 0, last event 0: caught up"),
         "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projections_rebuild_swaps_in_the_same_figures_in_a_running_process() {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use support::binary::{channel, minsheng, start};
+    use support::city::{expected, feed};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let running = start(minsheng(&["up"], dir.path()));
+    let keys = minsheng_runtime::auth::TokenKeys::load(&dir.path().join("jwt.key")).expect("key");
+    feed(channel(running.grpc).await, &keys).await;
+    let http = running.http;
+    let figures = move || -> BTreeMap<String, i64> {
+        let (_, body) = minsheng_testkit::http_get(http, "/api/v1/kpis").expect("answers");
+        let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+        json["figures"]
+            .as_array()
+            .expect("figures")
+            .iter()
+            .map(|f| {
+                (
+                    f["name"].as_str().expect("name").to_owned(),
+                    f["value"].as_i64().expect("value"),
+                )
+            })
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while tokio::task::spawn_blocking(figures).await.expect("joins") != expected() {
+        assert!(std::time::Instant::now() < deadline, "never added up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let grpc = running.grpc;
+    let rebuild = move |projection: &str, key_dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_minsheng"))
+            .arg("--data-dir")
+            .arg(key_dir)
+            .args(["projections", "rebuild", projection, "--endpoint"])
+            .arg(format!("http://{grpc}"))
+            .output()
+            .expect("the binary runs")
+    };
+    let out = tokio::task::spawn_blocking({
+        let dir = dir.path().to_owned();
+        move || rebuild("metrics", &dir)
+    })
+    .await
+    .expect("joins");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("rebuilt metrics:") && said.contains("swapped in"),
+        "{said}"
+    );
+    assert_eq!(
+        tokio::task::spawn_blocking(figures).await.expect("joins"),
+        expected(),
+        "a rebuild gives the same figures"
+    );
+
+    // An unknown projection, and a key that is not the deployment's.
+    let unknown = rebuild("gang-cases", dir.path());
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("invalid value 'gang-cases'"));
+    let stranger = tempfile::tempdir().expect("temp dir");
+    minsheng_runtime::auth::TokenKeys::load_or_create(&stranger.path().join("jwt.key"))
+        .expect("a key");
+    let refused = rebuild("metrics", stranger.path());
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("token"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
     );
 }

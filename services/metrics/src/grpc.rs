@@ -12,6 +12,7 @@ use tonic::{Request, Response, Status};
 
 use crate::projection::KpiView;
 use crate::query::{self, Figures};
+use crate::rebuild::RebuildEvent;
 
 /// How often a watch looks for a change.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
@@ -87,6 +88,62 @@ impl pb::kpis_server::Kpis for KpisApi {
         let stop = self.stop.clone();
         Ok(Response::new(Box::pin(
             changes.take_until(async move { stop.wait().await }),
+        )))
+    }
+}
+
+/// `minsheng.metrics.v1.Projections`: operators' rebuild.
+#[derive(Debug)]
+pub struct ProjectionsApi {
+    pub(crate) rebuilder: crate::rebuild::Rebuilder,
+    pub(crate) stop: Shutdown,
+}
+
+fn progress_message(event: RebuildEvent) -> Result<pb::RebuildProgress, Status> {
+    match event {
+        RebuildEvent::Progress(p) => Ok(pb::RebuildProgress {
+            context: p.context.to_owned(),
+            position: p.position.0,
+            head: p.head.0,
+            replayed: p.replayed,
+            swapped: false,
+            seconds: 0.0,
+        }),
+        RebuildEvent::Swapped { replayed, took } => Ok(pb::RebuildProgress {
+            replayed,
+            swapped: true,
+            seconds: took.as_secs_f64(),
+            ..Default::default()
+        }),
+        RebuildEvent::Failed(reason) => Err(Status::unavailable(format!(
+            "the rebuild failed and the current figures stay: {reason}"
+        ))),
+    }
+}
+
+#[tonic::async_trait]
+impl pb::projections_server::Projections for ProjectionsApi {
+    type RebuildStream = Pin<Box<dyn Stream<Item = Result<pb::RebuildProgress, Status>> + Send>>;
+
+    async fn rebuild(
+        &self,
+        request: Request<pb::RebuildRequest>,
+    ) -> Result<Response<Self::RebuildStream>, Status> {
+        if request.get_ref().projection != "metrics" {
+            return Err(status::invalid_field(
+                "projection",
+                "the name of a projection: metrics",
+            ));
+        }
+        let events = self
+            .rebuilder
+            .start()
+            .map_err(|e| Status::failed_precondition(e.to_string()))?;
+        let stop = self.stop.clone();
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(events)
+                .map(progress_message)
+                .take_until(async move { stop.wait().await }),
         )))
     }
 }

@@ -7,11 +7,13 @@
 //!   to it, pure.
 //! - [`projection`]: follows the contexts, keeps the book and its positions
 //!   in one snapshot (the leader saves).
-//! - [`query`]: the figures of one period and scope; [`grpc`] and [`http`]
-//!   serve them, [`gauges`] puts them on `/metrics`; [`target`] wires it all.
-//!
-//! Issue 6 is in progress: the dashboard and `minsheng projections rebuild`
-//! are still to come.
+//! - [`query`]: the figures of one period and scope, and the dashboard's
+//!   overview of a year; [`grpc`] and [`http`] serve them (the dashboard's
+//!   page is in `assets/`, compiled in), [`gauges`] puts them on
+//!   `/metrics`.
+//! - [`rebuild`]: a fresh book replayed on the side and swapped in while
+//!   the current one serves (`minsheng projections rebuild metrics`).
+//! - [`target`] wires it all.
 
 pub mod domain;
 pub mod gauges;
@@ -19,6 +21,7 @@ pub mod grpc;
 pub mod http;
 pub mod projection;
 pub mod query;
+pub mod rebuild;
 pub mod target;
 
 pub use target::MetricsTarget;

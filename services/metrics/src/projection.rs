@@ -62,6 +62,8 @@ impl Default for SavePolicy {
 #[derive(Debug, Default)]
 pub struct KpiView {
     counted: RwLock<Counted>,
+    /// Woken when a rebuilt book is swapped in, so that the leader saves it.
+    swapped: tokio::sync::Notify,
 }
 
 impl KpiView {
@@ -71,6 +73,32 @@ impl KpiView {
 
     pub fn read<T>(&self, f: impl FnOnce(&Counted) -> T) -> T {
         f(&self.counted.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Puts `fresh` in the current book's place if it has counted at least
+    /// as far in every context; otherwise gives it back, with the contexts
+    /// where it is behind. The projection then skips what `fresh` has
+    /// already counted, so no event counts twice or goes missing.
+    pub fn swap_if_ahead(&self, fresh: Counted) -> Result<(), (Counted, Vec<String>)> {
+        let mut counted = self.counted.write().unwrap_or_else(PoisonError::into_inner);
+        let behind: Vec<String> = counted
+            .positions
+            .iter()
+            .filter(|(context, at)| {
+                fresh
+                    .positions
+                    .get(context.as_str())
+                    .is_none_or(|fresh_at| fresh_at < *at)
+            })
+            .map(|(context, _)| context.clone())
+            .collect();
+        if !behind.is_empty() {
+            return Err((fresh, behind));
+        }
+        *counted = fresh;
+        drop(counted);
+        self.swapped.notify_one();
+        Ok(())
     }
 }
 
@@ -147,6 +175,11 @@ pub async fn follow(
         let next = tokio::select! {
             () = &mut stop => break,
             () = tokio::time::sleep(policy.every), if unsaved > 0 => None,
+            () = view.swapped.notified() => {
+                // A rebuilt book: saved like any change.
+                unsaved += 1;
+                None
+            }
             next = all.next() => match next {
                 Some(next) => Some(next),
                 None => return Err(StoreError::Unavailable("a subscription ended".to_owned()).into()),
@@ -156,19 +189,27 @@ pub async fn follow(
             let event = event?;
             {
                 let mut counted = view.counted.write().unwrap_or_else(PoisonError::into_inner);
-                fold(&mut counted.book, &event).map_err(|e| ProjectionError::Event {
-                    context: context.to_owned(),
-                    position: event.position,
-                    reason: e.to_string(),
-                })?;
-                match counted.positions.get_mut(context) {
-                    Some(position) => *position = event.position,
-                    None => {
-                        counted.positions.insert(context.to_owned(), event.position);
+                let counted_already = counted
+                    .positions
+                    .get(context)
+                    .is_some_and(|at| event.position <= *at);
+                // A rebuilt book swapped in may have read further than this
+                // subscription: what it counted is not counted again.
+                if !counted_already {
+                    fold(&mut counted.book, &event).map_err(|e| ProjectionError::Event {
+                        context: context.to_owned(),
+                        position: event.position,
+                        reason: e.to_string(),
+                    })?;
+                    match counted.positions.get_mut(context) {
+                        Some(position) => *position = event.position,
+                        None => {
+                            counted.positions.insert(context.to_owned(), event.position);
+                        }
                     }
+                    unsaved += 1;
                 }
             }
-            unsaved += 1;
             if behind
                 .get(context)
                 .is_some_and(|head| event.position >= *head)

@@ -1,5 +1,6 @@
 //! The `metrics` target: the projection (every replica folds; the leader
-//! saves), `minsheng.metrics.v1.Kpis`, and `/api/v1/kpis`.
+//! saves), `minsheng.metrics.v1.Kpis`, `Projections` (rebuild, for the
+//! `operator` role), `/api/v1/kpis` and the dashboard.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,8 +10,9 @@ use async_trait::async_trait;
 use minsheng_proto::metrics::v1 as pb;
 use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
 
-use crate::grpc::KpisApi;
+use crate::grpc::{KpisApi, ProjectionsApi};
 use crate::projection::{self, KpiView, SavePolicy};
+use crate::rebuild::Rebuilder;
 
 pub const NAME: &str = "metrics";
 const READINESS: &str = "projection:metrics-kpis";
@@ -124,6 +126,14 @@ impl Target for MetricsTarget {
                     ("GetKpis", &["officer", "fraud-analyst", "viewer"]),
                     ("WatchKpis", &["officer", "fraud-analyst", "viewer"]),
                 ],
+            )
+            .grpc(
+                pb::projections_server::ProjectionsServer::new(ProjectionsApi {
+                    rebuilder: Rebuilder::new(context.store.clone(), view.clone()),
+                    stop: context.shutdown.clone(),
+                }),
+                minsheng_proto::FILE_DESCRIPTOR_SET,
+                &[("Rebuild", &["operator"])],
             )
             .http(crate::http::router(view))
             .worker("metrics leader election", Box::pin(campaign))

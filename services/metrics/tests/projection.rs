@@ -8,8 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
+use futures::StreamExt;
 use minsheng_eventstore::sqlite::SqliteStore;
-use minsheng_eventstore::{EventStore, ExpectedVersion, StreamName, codec};
+use minsheng_eventstore::{
+    AppendOutcome, Context, EventStore, EventSubscription, ExpectedVersion, NewEvent, Position,
+    RecordedEvent, RequestId, StoreError, StreamName, codec,
+};
 use minsheng_metrics::domain::book::Kpi;
 use minsheng_metrics::domain::period::Period;
 use minsheng_metrics::projection::{self, KpiView, SavePolicy};
@@ -138,4 +142,186 @@ async fn only_the_leader_saves() {
         store.load_snapshot(projection::SNAPSHOT).await.unwrap(),
         None
     );
+}
+
+/// A store whose subscriptions hold back every event after `from` until
+/// the gate opens: a projection that lags behind on purpose.
+#[derive(Debug)]
+struct HeldBack {
+    inner: Arc<dyn EventStore>,
+    from: Position,
+    gate: tokio::sync::watch::Receiver<bool>,
+}
+
+#[async_trait::async_trait]
+impl EventStore for HeldBack {
+    async fn append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        request_id: Option<&RequestId>,
+    ) -> Result<AppendOutcome, StoreError> {
+        self.inner
+            .append(stream, expected, events, request_id)
+            .await
+    }
+    async fn read_stream(
+        &self,
+        stream: &StreamName,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.read_stream(stream, from_version, limit).await
+    }
+    async fn read_all(
+        &self,
+        context: &Context,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.read_all(context, after, limit).await
+    }
+    async fn subscribe(
+        &self,
+        context: &Context,
+        after: Position,
+    ) -> Result<EventSubscription, StoreError> {
+        let (from, gate) = (self.from, self.gate.clone());
+        let events = self.inner.subscribe(context, after).await?;
+        Ok(events
+            .then(move |event| {
+                let mut gate = gate.clone();
+                async move {
+                    if event.as_ref().is_ok_and(|e| e.position > from) {
+                        let _ = gate.wait_for(|open| *open).await;
+                    }
+                    event
+                }
+            })
+            .boxed())
+    }
+    async fn committed_request(
+        &self,
+        request_id: &RequestId,
+    ) -> Result<Option<AppendOutcome>, StoreError> {
+        self.inner.committed_request(request_id).await
+    }
+    async fn load_checkpoint(&self, name: &str) -> Result<Option<Position>, StoreError> {
+        self.inner.load_checkpoint(name).await
+    }
+    async fn save_checkpoint(&self, name: &str, position: Position) -> Result<(), StoreError> {
+        self.inner.save_checkpoint(name, position).await
+    }
+    async fn load_snapshot(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.load_snapshot(name).await
+    }
+    async fn save_snapshot(&self, name: &str, data: Vec<u8>) -> Result<(), StoreError> {
+        self.inner.save_snapshot(name, data).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite: Arc<dyn EventStore> =
+        Arc::new(SqliteStore::open(dir.path().join("events.db")).unwrap());
+    for n in 0..3000 {
+        register(sqlite.as_ref(), n).await;
+    }
+    // The projection will lag: it sees nothing past the first 3000 until
+    // the rebuilt book has been swapped in, and must then skip what that
+    // book already counted.
+    let (open_gate, gate) = tokio::sync::watch::channel(false);
+    let store: Arc<dyn EventStore> = Arc::new(HeldBack {
+        inner: sqlite.clone(),
+        from: sqlite
+            .head(&Context::parse("vehicle").unwrap())
+            .await
+            .unwrap(),
+        gate,
+    });
+    // A book an earlier, faulty version saved: 7 bikes too many, and the
+    // position of the last event, so that following it counts nothing more.
+    let mut wrong = projection::Counted::default();
+    minsheng_metrics::rebuild::replay_into(&store, &mut wrong, 0, &mut |_| {})
+        .await
+        .unwrap();
+    wrong.book.add(
+        Utc.with_ymd_and_hms(2015, 5, 1, 4, 0, 0).unwrap(),
+        Kpi::EbikesRegistered,
+        None,
+        7,
+    );
+    store
+        .save_snapshot(projection::SNAPSHOT, serde_json::to_vec(&wrong).unwrap())
+        .await
+        .unwrap();
+    let view = KpiView::new();
+    projection::restore(store.as_ref(), &view).await.unwrap();
+    let following = tokio::spawn(projection::follow(
+        store.clone(),
+        view.clone(),
+        SavePolicy {
+            every_events: 100,
+            every: Duration::from_millis(50),
+        },
+        || true,
+        || {},
+        std::future::pending(),
+    ));
+    wait_for(&view, 3007).await;
+
+    // Registrations go on while the rebuild runs, and the view answers.
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for n in 3000..5000 {
+                register(store.as_ref(), n).await;
+            }
+        })
+    };
+    let mut reports = Vec::new();
+    let replayed =
+        minsheng_metrics::rebuild::rebuild(store.clone(), &view, &mut |p| reports.push(p.clone()))
+            .await
+            .unwrap();
+    assert!(replayed >= 3000, "replayed {replayed}");
+    assert!(
+        reports.windows(2).all(|w| w[0].replayed <= w[1].replayed),
+        "progress only goes forward"
+    );
+    writer.await.unwrap();
+    open_gate.send(true).unwrap();
+    // One more: once it is counted, so is everything before it.
+    register(store.as_ref(), 5000).await;
+    wait_for(&view, 5001).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        registered(&view),
+        5001,
+        "nothing counted twice after the swap"
+    );
+
+    // The swapped-in book is what a fresh fold of the whole store gives,
+    // and it is what the leader saved.
+    let mut fresh = projection::Counted::default();
+    minsheng_metrics::rebuild::replay_into(&store, &mut fresh, 0, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(view.read(|c| c.book.clone()), fresh.book);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let saved = KpiView::new();
+        projection::restore(store.as_ref(), &saved).await.unwrap();
+        if registered(&saved) == 5001 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the leader did not save the rebuilt book"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    following.abort();
 }

@@ -1,0 +1,211 @@
+//! Rebuilding the KPI projection while it serves: every event is replayed
+//! from the start into a fresh book on the side, while the current book
+//! keeps answering queries and following new events; once the fresh book
+//! has read at least as far as the current one in every context, it is
+//! swapped in under one write lock, and the projection goes on from there,
+//! skipping what the fresh book had already counted. Readers never wait
+//! for more than the swap itself.
+//!
+//! Reading the store and folding overlap: pages are read on a task of
+//! their own while the previous page is folded.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use minsheng_eventstore::{Context, EventStore, Position, RecordedEvent, StoreError};
+use tokio::sync::mpsc;
+
+use crate::domain::fold::{CONTEXTS, fold};
+use crate::projection::{Counted, KpiView, ProjectionError};
+
+/// Events per page read from the store.
+const PAGE: usize = 2048;
+
+/// After this many rounds of catching up with a current book that keeps
+/// moving ahead, the rebuild gives up (the store is written faster than it
+/// can be read back).
+const MAX_ROUNDS: usize = 50;
+
+/// How far a replay has gone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    pub context: &'static str,
+    /// The last position replayed in `context`.
+    pub position: Position,
+    /// `context`'s last position when its replay began.
+    pub head: Position,
+    /// Events replayed so far, every context together.
+    pub replayed: u64,
+}
+
+/// Folds every event after `counted`'s positions, in every context the book
+/// follows, up to each context's end as it is found; returns
+/// `replayed_before` plus how many it folded.
+pub async fn replay_into(
+    store: &Arc<dyn EventStore>,
+    counted: &mut Counted,
+    replayed_before: u64,
+    progress: &mut (dyn FnMut(&Progress) + Send),
+) -> Result<u64, ProjectionError> {
+    let mut replayed = replayed_before;
+    for name in CONTEXTS {
+        let context = Context::parse(name)?;
+        let head = store.head(&context).await?;
+        let after = counted
+            .positions
+            .get(name)
+            .copied()
+            .unwrap_or(Position::START);
+        if after >= head {
+            continue;
+        }
+        let mut pages = read_pages(store.clone(), context, after);
+        let mut at = after;
+        while let Some(page) = pages.recv().await {
+            let page = page?;
+            for event in &page {
+                fold(&mut counted.book, event).map_err(|e| ProjectionError::Event {
+                    context: name.to_owned(),
+                    position: event.position,
+                    reason: e.to_string(),
+                })?;
+                at = event.position;
+            }
+            counted.positions.insert(name.to_owned(), at);
+            replayed += page.len() as u64;
+            progress(&Progress {
+                context: name,
+                position: at,
+                head,
+                replayed,
+            });
+        }
+    }
+    Ok(replayed)
+}
+
+/// Pages of `context` after `after`, read ahead by one page, until a short
+/// page says the end is reached.
+fn read_pages(
+    store: Arc<dyn EventStore>,
+    context: Context,
+    mut after: Position,
+) -> mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>> {
+    let (tx, rx) = mpsc::channel(1);
+    tokio::spawn(async move {
+        loop {
+            let page = store.read_all(&context, after, PAGE).await;
+            let last = match &page {
+                Ok(events) if events.len() == PAGE => events.last().map(|e| e.position),
+                _ => None,
+            };
+            if tx.send(page).await.is_err() {
+                return;
+            }
+            match last {
+                Some(last) => after = last,
+                None => return,
+            }
+        }
+    });
+    rx
+}
+
+/// Replays everything into a fresh book and swaps it into `view` (see the
+/// module's comment). Returns how many events were replayed.
+pub async fn rebuild(
+    store: Arc<dyn EventStore>,
+    view: &KpiView,
+    progress: &mut (dyn FnMut(&Progress) + Send),
+) -> Result<u64, ProjectionError> {
+    let mut fresh = Counted::default();
+    let mut replayed = replay_into(&store, &mut fresh, 0, progress).await?;
+    for _ in 0..MAX_ROUNDS {
+        match view.swap_if_ahead(fresh) {
+            Ok(()) => return Ok(replayed),
+            Err((back, _behind)) => {
+                fresh = back;
+                replayed = replay_into(&store, &mut fresh, replayed, progress).await?;
+            }
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "the rebuild could not catch up with the current book in {MAX_ROUNDS} rounds"
+    ))
+    .into())
+}
+
+/// The rebuild of one process's view: one at a time, run on a task of its
+/// own, its progress sent to whoever asked.
+#[derive(Debug)]
+pub struct Rebuilder {
+    store: Arc<dyn EventStore>,
+    view: Arc<KpiView>,
+    running: Arc<AtomicBool>,
+}
+
+/// What a running rebuild reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RebuildEvent {
+    Progress(Progress),
+    Swapped { replayed: u64, took: Duration },
+    Failed(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a rebuild of this projection is already running")]
+pub struct AlreadyRunning;
+
+impl Rebuilder {
+    pub fn new(store: Arc<dyn EventStore>, view: Arc<KpiView>) -> Self {
+        Rebuilder {
+            store,
+            view,
+            running: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Starts a rebuild; its progress (at most ten reports a second) and
+    /// its end come on the returned channel. The rebuild goes on if the
+    /// receiver is dropped.
+    pub fn start(&self) -> Result<mpsc::Receiver<RebuildEvent>, AlreadyRunning> {
+        if self.running.swap(true, Ordering::SeqCst) {
+            return Err(AlreadyRunning);
+        }
+        let (tx, rx) = mpsc::channel(16);
+        let (store, view, running) = (self.store.clone(), self.view.clone(), self.running.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let mut last_report: Option<Instant> = None;
+            let reports = tx.clone();
+            let mut progress = move |p: &Progress| {
+                if last_report.is_none_or(|at| at.elapsed() >= Duration::from_millis(100)) {
+                    last_report = Some(Instant::now());
+                    let _ = reports.try_send(RebuildEvent::Progress(p.clone()));
+                }
+            };
+            let outcome = rebuild(store, &view, &mut progress).await;
+            running.store(false, Ordering::SeqCst);
+            let end = match outcome {
+                Ok(replayed) => {
+                    tracing::info!(
+                        replayed,
+                        seconds = started.elapsed().as_secs_f64(),
+                        "the metrics projection was rebuilt and swapped in"
+                    );
+                    RebuildEvent::Swapped {
+                        replayed,
+                        took: started.elapsed(),
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the metrics projection's rebuild failed; the current book stays");
+                    RebuildEvent::Failed(error.to_string())
+                }
+            };
+            let _ = tx.send(end).await;
+        });
+        Ok(rx)
+    }
+}
