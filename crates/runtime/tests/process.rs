@@ -126,6 +126,11 @@ async fn health_is_not_serving_until_subscriptions_catch_up_nor_while_draining()
             ServingStatus::NotServing as i32
         );
     }
+    assert_eq!(
+        health_of(&app, minsheng_runtime::grpc::LIVENESS).await,
+        ServingStatus::Serving as i32,
+        "alive while catching up: a liveness probe must not restart it"
+    );
     let (status, body) = http_get(app.http, "/readyz").await;
     assert_eq!(status, 503);
     assert!(
@@ -147,6 +152,11 @@ async fn health_is_not_serving_until_subscriptions_catch_up_nor_while_draining()
         health_of(&app, "").await == ServingStatus::NotServing as i32
     })
     .await;
+    assert_eq!(
+        health_of(&app, minsheng_runtime::grpc::LIVENESS).await,
+        ServingStatus::Serving as i32,
+        "alive while draining"
+    );
     let token = officer_token("officer-7");
     assert_eq!(
         say(channel(app.grpc).await, Some(&token), "still there?")

@@ -52,16 +52,24 @@ impl Default for GrpcLimits {
 /// The encoded descriptors of the services a target serves, for reflection.
 pub type DescriptorSet = &'static [u8];
 
+/// The health service name a liveness probe asks for: SERVING as long as
+/// the process answers at all, ready or not, so that a long catch-up or a
+/// drain never gets a pod restarted.
+pub const LIVENESS: &str = "liveness";
+
 /// Builds the health service. Every named service, and the server as a
 /// whole (`""`), reports SERVING while `readiness` says the process is ready
 /// and NOT_SERVING otherwise (starting, a subscription catching up, draining),
-/// until `stop`.
+/// until `stop`; [`LIVENESS`] is always SERVING.
 pub async fn health(
     services: &[&'static str],
     readiness: &Readiness,
     stop: Shutdown,
 ) -> tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health> {
     let (reporter, service) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status(LIVENESS, tonic_health::ServingStatus::Serving)
+        .await;
     let mut names: Vec<&'static str> = services.to_vec();
     names.push("");
     let mut changes = readiness.changes();
