@@ -138,6 +138,7 @@ async fn projections_status_says_where_the_saved_figures_stand() {
         store.clone(),
         view,
         minsheng_metrics::projection::SavePolicy::default(),
+        None,
         || true,
         move || {
             let _ = done.send(());

@@ -151,6 +151,29 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
         1,
         "a hit counts where its reader is"
     );
+    // The projection reads like any consumer: events and position per context.
+    let http = app.http;
+    let (_, prometheus) =
+        tokio::task::spawn_blocking(move || minsheng_testkit::http_get(http, "/metrics"))
+            .await
+            .unwrap()
+            .unwrap();
+    let consumer = |family: &str| {
+        prometheus
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!("{family}{{consumer=\"metrics-kpis:vehicle\"}} "))
+            })
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    assert!(
+        consumer("minsheng_subscription_events_total").is_some_and(|n| n >= 6.0),
+        "{prometheus}"
+    );
+    assert!(
+        consumer("minsheng_subscription_position").is_some_and(|n| n >= 1.0),
+        "{prometheus}"
+    );
     app.stop().await.unwrap();
 
     let app = spawn(dir.path()).await;
@@ -209,5 +232,13 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
             "{line} not in {prometheus}"
         );
     }
+    // The projection reads like any consumer (caught up: no lag).
+    assert!(
+        prometheus
+            .lines()
+            .any(|l| l
+                == r#"minsheng_subscription_lag_seconds{consumer="metrics-kpis:vehicle"} 0.0"#),
+        "{prometheus}"
+    );
     app.stop().await.unwrap();
 }

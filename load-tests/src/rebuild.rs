@@ -95,6 +95,7 @@ async fn replay(dir: &std::path::Path) -> anyhow::Result<()> {
         store.clone(),
         view.clone(),
         minsheng_metrics::projection::SavePolicy::default(),
+        None,
         || false,
         move || {
             let _ = done.send(());

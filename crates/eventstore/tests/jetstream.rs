@@ -141,3 +141,33 @@ async fn an_append_carries_its_traceparent_as_a_nats_header() {
         .map(|v| v.as_str().to_owned());
     assert_eq!(header.as_deref(), Some(traceparent));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_url_with_a_user_and_password_logs_in_and_a_wrong_one_is_refused() {
+    let server = NatsServer::start_with_user("minsheng", "s3cret-pass").unwrap();
+    let with = |credentials: &str| {
+        server
+            .url()
+            .replace("nats://", &format!("nats://{credentials}@"))
+    };
+    let store = JetStreamStore::connect(JetStreamConfig::new(with("minsheng:s3cret-pass")))
+        .await
+        .unwrap();
+    let stream = minsheng_eventstore::StreamName::parse("testing.login.first").unwrap();
+    let event = minsheng_eventstore::NewEvent::new("testing.LoggedIn", 1, &"ok").unwrap();
+    store
+        .append(
+            &stream,
+            minsheng_eventstore::ExpectedVersion::NoStream,
+            vec![event],
+            None,
+        )
+        .await
+        .unwrap();
+    for refused in [with("minsheng:wrong"), server.url()] {
+        let error = JetStreamStore::connect(JetStreamConfig::new(&refused))
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("authorization"), "{error}");
+    }
+}

@@ -88,11 +88,13 @@ pub async fn start(
     // the drain delay.
     let stop = Shutdown::new();
     let store = MeteredStore::wrap(store, &metrics);
+    let subscription_metrics = SubscriptionMetrics::register(&metrics);
     let context = TargetContext {
         store: store.clone(),
         shutdown: stop.clone(),
         readiness: readiness.clone(),
         metrics: metrics.clone(),
+        subscription_metrics: subscription_metrics.clone(),
         leader: config.leader.clone(),
         person_keys: config.person_keys.clone(),
     };
@@ -114,7 +116,7 @@ pub async fn start(
     let subscription_env = SubscriptionEnv {
         store,
         readiness: readiness.clone(),
-        metrics: SubscriptionMetrics::register(&metrics),
+        metrics: subscription_metrics,
         shutdown: stop.clone(),
     };
     let mut tasks: Vec<(String, tokio::task::JoinHandle<()>)> = subscribers

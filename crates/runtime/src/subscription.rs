@@ -136,9 +136,18 @@ where
     }
 }
 
+/// A consumer's name as its metrics carry it; made once, used per event.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ConsumerLabel {
+pub struct ConsumerLabel {
     consumer: String,
+}
+
+impl ConsumerLabel {
+    pub fn new(consumer: impl Into<String>) -> Self {
+        ConsumerLabel {
+            consumer: consumer.into(),
+        }
+    }
 }
 
 /// The subscription metrics of one process.
@@ -180,6 +189,28 @@ impl SubscriptionMetrics {
         );
         metrics
     }
+
+    /// `consumer` has handled `event`: its lag (the event's age), position
+    /// and count. Consumers that follow events on their own (projections)
+    /// report through this too, so every consumer reads alike.
+    pub fn handled(&self, label: &ConsumerLabel, event: &RecordedEvent) {
+        let age = (chrono::Utc::now() - event.recorded_at).as_seconds_f64();
+        self.lag.get_or_create(label).set(age.max(0.0));
+        self.position
+            .get_or_create(label)
+            .set(i64::try_from(event.position.0).unwrap_or(i64::MAX));
+        self.events.get_or_create(label).inc();
+    }
+
+    /// `consumer` has nothing waiting: no lag.
+    pub fn idle(&self, label: &ConsumerLabel) {
+        self.lag.get_or_create(label).set(0.0);
+    }
+
+    /// `consumer` restarted after an error.
+    pub fn restarted(&self, label: &ConsumerLabel) {
+        self.restarts.get_or_create(label).inc();
+    }
 }
 
 /// Everything [`run`] needs beside the subscriber.
@@ -216,7 +247,7 @@ async fn follow_until_shutdown(
         match follow(subscriber.as_mut(), &env, &component, &label).await {
             Ok(()) => return,
             Err(error) => {
-                env.metrics.restarts.get_or_create(&label).inc();
+                env.metrics.restarted(&label);
                 tracing::warn!(consumer = %name, %error, retry_in = ?backoff, "subscription failed; restarting from its checkpoint");
             }
         }
@@ -256,7 +287,7 @@ async fn follow(
                     since_commit = 0;
                 }
                 if caught_up {
-                    env.metrics.lag.get_or_create(label).set(0.0);
+                    env.metrics.idle(label);
                 }
                 tokio::select! {
                     () = env.shutdown.wait() => return Ok(()),
@@ -281,13 +312,7 @@ async fn follow(
             None => subscriber.handle(&event).await?,
         }
         handled = event.position;
-        let age = (chrono::Utc::now() - event.recorded_at).as_seconds_f64();
-        env.metrics.lag.get_or_create(label).set(age.max(0.0));
-        env.metrics
-            .position
-            .get_or_create(label)
-            .set(i64::try_from(handled.0).unwrap_or(i64::MAX));
-        env.metrics.events.get_or_create(label).inc();
+        env.metrics.handled(label, &event);
         if !caught_up && handled >= head {
             caught_up = true;
             env.readiness.set(component, true);

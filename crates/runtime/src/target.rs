@@ -17,7 +17,7 @@ use crate::health::Readiness;
 use crate::metrics::MetricsRegistry;
 use crate::person_keys::PersonKeys;
 use crate::shutdown::Shutdown;
-use crate::subscription::Subscriber;
+use crate::subscription::{Subscriber, SubscriptionMetrics};
 
 /// What the runtime lends a target.
 #[derive(Clone, Debug)]
@@ -30,6 +30,9 @@ pub struct TargetContext {
     pub readiness: Readiness,
     /// Where a target registers its own metrics.
     pub metrics: MetricsRegistry,
+    /// The process's consumer metrics (lag, position, events), for
+    /// targets that follow events outside [`Registration::subscription`].
+    pub subscription_metrics: SubscriptionMetrics,
     /// How singleton workers (projectors, schedulers) find out whether
     /// this replica runs them; see [`minsheng_leader::while_leader`].
     pub leader: Arc<dyn LeaderElection>,

@@ -89,6 +89,25 @@ impl NatsServer {
         with_fresh_ports(NatsServer::start_once)
     }
 
+    /// Starts a single node that admits only `user` with `password`.
+    pub fn start_with_user(user: &str, password: &str) -> io::Result<NatsServer> {
+        with_fresh_ports(|| {
+            let temp = tempfile::Builder::new()
+                .prefix("minsheng-nats-")
+                .tempdir()?;
+            let mut server = NatsServer::configure("solo", temp.path().to_path_buf(), None)?;
+            let mut conf = fs::read_to_string(&server.config)?;
+            conf.push_str(&format!(
+                "authorization {{\n  user: \"{user}\"\n  password: \"{password}\"\n}}\n"
+            ));
+            fs::write(&server.config, conf)?;
+            server._temp = Some(temp);
+            server.launch()?;
+            server.wait_ready()?;
+            Ok(server)
+        })
+    }
+
     fn start_once() -> io::Result<NatsServer> {
         let temp = tempfile::Builder::new()
             .prefix("minsheng-nats-")

@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use minsheng_eventstore::{Context, EventStore, Position, StoreError};
+use minsheng_runtime::subscription::{ConsumerLabel, SubscriptionMetrics};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::book::KpiBook;
@@ -125,15 +126,21 @@ pub async fn save(store: &dyn EventStore, view: &KpiView) -> Result<(), Projecti
 /// Follows every context from the view's positions until `stop` resolves;
 /// if `leading()` says so, saves a snapshot by `policy` and on the way out.
 /// `caught_up` is called once the view has counted every event that existed
-/// when it started.
+/// when it started. With `metrics`, each context's lag, position and event
+/// count are on `/metrics` as consumer `metrics-kpis:<context>`.
 pub async fn follow(
     store: Arc<dyn EventStore>,
     view: Arc<KpiView>,
     policy: SavePolicy,
+    metrics: Option<&SubscriptionMetrics>,
     leading: impl Fn() -> bool,
     caught_up: impl FnOnce(),
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), ProjectionError> {
+    let labels: BTreeMap<&str, ConsumerLabel> = CONTEXTS
+        .iter()
+        .map(|c| (*c, ConsumerLabel::new(format!("{SNAPSHOT}:{c}"))))
+        .collect();
     let mut heads = BTreeMap::new();
     let mut streams = Vec::new();
     for name in CONTEXTS {
@@ -170,20 +177,34 @@ pub async fn follow(
     {
         done();
     }
+    let ended =
+        || ProjectionError::from(StoreError::Unavailable("a subscription ended".to_owned()));
     tokio::pin!(stop);
+    // An event already taken from the subscriptions, not yet counted.
+    let mut waiting = None;
     loop {
-        let next = tokio::select! {
-            () = &mut stop => break,
-            () = tokio::time::sleep(policy.every), if unsaved > 0 => None,
-            () = view.swapped.notified() => {
-                // A rebuilt book: saved like any change.
-                unsaved += 1;
-                None
+        let next = match waiting.take() {
+            Some(next) => Some(next),
+            None => {
+                // Nothing waits: the contexts that have caught up lag by nothing.
+                if let Some(metrics) = metrics {
+                    for (context, label) in &labels {
+                        if !behind.contains_key(context) {
+                            metrics.idle(label);
+                        }
+                    }
+                }
+                tokio::select! {
+                    () = &mut stop => break,
+                    () = tokio::time::sleep(policy.every), if unsaved > 0 => None,
+                    () = view.swapped.notified() => {
+                        // A rebuilt book: saved like any change.
+                        unsaved += 1;
+                        None
+                    }
+                    next = all.next() => Some(next.ok_or_else(ended)?),
+                }
             }
-            next = all.next() => match next {
-                Some(next) => Some(next),
-                None => return Err(StoreError::Unavailable("a subscription ended".to_owned()).into()),
-            },
         };
         if let Some((context, event)) = next {
             let event = event?;
@@ -210,6 +231,9 @@ pub async fn follow(
                     unsaved += 1;
                 }
             }
+            if let (Some(metrics), Some(label)) = (metrics, labels.get(context)) {
+                metrics.handled(label, &event);
+            }
             if behind
                 .get(context)
                 .is_some_and(|head| event.position >= *head)
@@ -221,6 +245,14 @@ pub async fn follow(
                     done();
                 }
             }
+            if (&mut stop).now_or_never().is_some() {
+                break;
+            }
+            waiting = match all.next().now_or_never() {
+                None => None,
+                Some(Some(next)) => Some(next),
+                Some(None) => return Err(ended()),
+            };
         }
         let due =
             unsaved >= policy.every_events || (unsaved > 0 && last_save.elapsed() >= policy.every);

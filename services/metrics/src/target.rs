@@ -80,11 +80,12 @@ impl Target for MetricsTarget {
             }
         };
         let follow = {
-            let (store, view, stop, readiness) = (
+            let (store, view, stop, readiness, metrics) = (
                 context.store.clone(),
                 view.clone(),
                 context.shutdown.clone(),
                 context.readiness.clone(),
+                context.subscription_metrics.clone(),
             );
             async move {
                 loop {
@@ -94,6 +95,7 @@ impl Target for MetricsTarget {
                         store.clone(),
                         view.clone(),
                         SavePolicy::default(),
+                        Some(&metrics),
                         move || flag.load(Ordering::SeqCst),
                         move || readiness.set(READINESS, true),
                         stop.wait(),

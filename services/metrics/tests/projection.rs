@@ -76,6 +76,7 @@ async fn a_projection_killed_between_snapshots_counts_every_event_once() {
         store.clone(),
         view.clone(),
         policy,
+        None,
         || true,
         || {},
         std::future::pending(),
@@ -97,6 +98,7 @@ async fn a_projection_killed_between_snapshots_counts_every_event_once() {
         store.clone(),
         saved.clone(),
         policy,
+        None,
         || true,
         || {},
         async {
@@ -129,6 +131,7 @@ async fn only_the_leader_saves() {
             every_events: 1,
             every: Duration::from_millis(1),
         },
+        None,
         || false,
         || {},
         async {
@@ -266,6 +269,7 @@ async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each
             every_events: 100,
             every: Duration::from_millis(50),
         },
+        None,
         || true,
         || {},
         std::future::pending(),

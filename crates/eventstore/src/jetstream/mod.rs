@@ -98,7 +98,16 @@ impl JetStreamStore {
                 field: "store url",
                 reason: e.to_string(),
             })?;
-        let client = async_nats::ConnectOptions::new()
+        let mut options = async_nats::ConnectOptions::new();
+        // `nats://user:password@host`: async-nats parses the credentials
+        // but does not send them; the first server that names some does.
+        if let Some((user, password)) = servers
+            .iter()
+            .find_map(|s| Some((s.username()?.to_owned(), s.password()?.to_owned())))
+        {
+            options = options.user_and_password(user, password);
+        }
+        let client = options
             .connection_timeout(Duration::from_secs(5))
             .request_timeout(Some(Duration::from_secs(5)))
             .connect(servers)
