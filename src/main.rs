@@ -42,7 +42,9 @@ struct Cli {
     )]
     data_dir: PathBuf,
 
-    /// Log lines for people (pretty) or for a log pipeline (json).
+    /// Log lines for people (pretty) or for a log pipeline (json). Which
+    /// lines: the MINSHENG_LOG variable, a filter such as `info` or
+    /// `minsheng_fraud=debug,info` (default `info`).
     #[arg(long, env = "MINSHENG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
     log_format: LogFormat,
 
