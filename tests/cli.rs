@@ -169,37 +169,15 @@ async fn projections_status_says_where_the_saved_figures_stand() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn projections_rebuild_swaps_in_the_same_figures_in_a_running_process() {
-    use std::collections::BTreeMap;
-    use std::time::Duration;
-
     use support::binary::{channel, minsheng, start};
-    use support::city::{expected, feed};
+    use support::city::{city_figures, expected, feed, until_the_figures_add_up};
 
     let dir = tempfile::tempdir().expect("temp dir");
     let running = start(minsheng(&["up"], dir.path()));
     let keys = minsheng_runtime::auth::TokenKeys::load(&dir.path().join("jwt.key")).expect("key");
     feed(channel(running.grpc).await, &keys).await;
     let http = running.http;
-    let figures = move || -> BTreeMap<String, i64> {
-        let (_, body) = minsheng_testkit::http_get(http, "/api/v1/kpis").expect("answers");
-        let json: serde_json::Value = serde_json::from_str(&body).expect("json");
-        json["figures"]
-            .as_array()
-            .expect("figures")
-            .iter()
-            .map(|f| {
-                (
-                    f["name"].as_str().expect("name").to_owned(),
-                    f["value"].as_i64().expect("value"),
-                )
-            })
-            .collect()
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while tokio::task::spawn_blocking(figures).await.expect("joins") != expected() {
-        assert!(std::time::Instant::now() < deadline, "never added up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_the_figures_add_up(http).await;
 
     let grpc = running.grpc;
     let rebuild = move |projection: &str, key_dir: &std::path::Path| {
@@ -228,7 +206,7 @@ async fn projections_rebuild_swaps_in_the_same_figures_in_a_running_process() {
         "{said}"
     );
     assert_eq!(
-        tokio::task::spawn_blocking(figures).await.expect("joins"),
+        city_figures(http).await,
         expected(),
         "a rebuild gives the same figures"
     );

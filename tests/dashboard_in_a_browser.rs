@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use minsheng_runtime::auth::TokenKeys;
 use support::binary::{channel, minsheng, start, wait_for_exit};
-use support::city::{expected, feed};
+use support::city::{feed, until_the_figures_add_up};
 
 fn chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("MINSHENG_CHROMIUM") {
@@ -151,27 +151,7 @@ async fn the_dashboard_shows_what_the_api_says() {
     let keys = TokenKeys::load(&dir.path().join("jwt.key")).unwrap();
     feed(channel(running.grpc).await, &keys).await;
     let http = running.http;
-    let counted = move || -> BTreeMap<String, i64> {
-        get_json(http, "/api/v1/kpis")["figures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| {
-                (
-                    f["name"].as_str().unwrap().to_owned(),
-                    f["value"].as_i64().unwrap(),
-                )
-            })
-            .collect()
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while tokio::task::spawn_blocking(counted).await.unwrap() != expected() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the figures never added up"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until_the_figures_add_up(http).await;
 
     let (dom, year, mut checked) = tokio::task::spawn_blocking(move || {
         let profile = tempfile::tempdir().unwrap();

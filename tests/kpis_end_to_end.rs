@@ -17,7 +17,7 @@ use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_runtime::target::Target;
-use support::city::{as_role, expected, feed, now};
+use support::city::{as_role, expected, feed, figures_by_name, now};
 use tonic::transport::Channel;
 
 fn keys() -> TokenKeys {
@@ -198,17 +198,7 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
             .unwrap();
     assert_eq!(status, 200);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let from_http: BTreeMap<String, i64> = json["figures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["name"].as_str().unwrap().to_owned(),
-                f["value"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let from_http = figures_by_name(&json);
     assert_eq!(from_http, expected);
     let (status, _) = tokio::task::spawn_blocking(move || {
         minsheng_testkit::http_get(http, "/api/v1/kpis?period=2015-13")
@@ -217,6 +207,38 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
     .unwrap()
     .unwrap();
     assert_eq!(status, 400);
+
+    // The dashboard's overview: the year's figures, its 12 months and the
+    // 11 districts, read at one moment; a bad year is refused by name.
+    let (status, body) = tokio::task::spawn_blocking(move || {
+        minsheng_testkit::http_get(http, "/api/v1/kpis/overview")
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let overview: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        overview["city"], json,
+        "the year's figures are /api/v1/kpis's"
+    );
+    assert_eq!(overview["months"].as_array().unwrap().len(), 12);
+    let districts = overview["districts"].as_array().unwrap();
+    assert_eq!(districts.len(), 11);
+    let lucheng = districts
+        .iter()
+        .find(|d| d["district"] == "lucheng")
+        .unwrap();
+    assert_eq!(lucheng["figures"][0]["name"], "ebikes_registered");
+    assert_eq!(lucheng["figures"][0]["value"], 2);
+    let (status, body) = tokio::task::spawn_blocking(move || {
+        minsheng_testkit::http_get(http, "/api/v1/kpis/overview?year=last")
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(status, 400);
+    assert!(body.contains(r#""field":"year""#), "{body}");
     let (_, prometheus) =
         tokio::task::spawn_blocking(move || minsheng_testkit::http_get(http, "/metrics"))
             .await

@@ -230,3 +230,45 @@ pub fn expected() -> BTreeMap<String, i64> {
     }
     figures
 }
+
+/// The figures of an `/api/v1/kpis` answer, by name.
+pub fn figures_by_name(answer: &serde_json::Value) -> BTreeMap<String, i64> {
+    answer["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().to_owned(),
+                f["value"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `GET /api/v1/kpis` (this year, the whole city) of the process at `http`.
+pub async fn city_figures(http: std::net::SocketAddr) -> BTreeMap<String, i64> {
+    let (status, body) =
+        tokio::task::spawn_blocking(move || minsheng_testkit::http_get(http, "/api/v1/kpis"))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(status, 200, "{body}");
+    figures_by_name(&serde_json::from_str(&body).unwrap())
+}
+
+/// Waits (up to 30 s) until the process at `http` shows what [`feed`] adds up to.
+pub async fn until_the_figures_add_up(http: std::net::SocketAddr) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let figures = city_figures(http).await;
+        if figures == expected() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the figures never added up: {figures:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

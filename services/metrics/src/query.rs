@@ -110,3 +110,29 @@ pub fn overview(book: &KpiBook, year: i32) -> Overview {
             .collect(),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn the_dashboard_shows_the_latest_year_with_figures_unless_asked_for_another() {
+        let mut book = KpiBook::new();
+        let at = Utc.with_ymd_and_hms(2015, 12, 31, 17, 0, 0).unwrap(); // 1 January 2016 in the city
+        book.add(at, Kpi::Hits, None, 1);
+        assert_eq!(overview_year(&book, "").unwrap(), 2016);
+        assert_eq!(overview_year(&book, "2015").unwrap(), 2015);
+        for bad in ["2015-03", "last", "15"] {
+            assert_eq!(overview_year(&book, bad).unwrap_err().field, "year");
+        }
+        let overview = overview(&book, 2016);
+        assert_eq!(overview.months.len(), 12);
+        assert_eq!(overview.months[0].period, "2016-01");
+        assert_eq!(overview.districts.len(), 11);
+        assert_eq!(overview.city.figures[2].name, "hits");
+        assert_eq!(overview.city.figures[2].value, 1);
+    }
+}
