@@ -158,7 +158,7 @@ async fn projections_status_says_where_the_saved_figures_stand() {
     install(2).await;
     let text = status();
     assert!(
-        text.contains("vehicle  at 1, last event 2: behind"),
+        text.contains("vehicle  at 1, last event 2: behind, by events recorded over 0 s"),
         "{text}"
     );
     assert!(

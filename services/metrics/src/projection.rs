@@ -283,9 +283,25 @@ pub async fn status(store: &dyn EventStore) -> Result<Vec<String>, ProjectionErr
         }
     )];
     for name in CONTEXTS {
-        let head = store.head(&Context::parse(name)?).await?;
+        let context = Context::parse(name)?;
+        let head = store.head(&context).await?;
         let at = view.read(|c| c.positions.get(name).copied().unwrap_or(Position::START));
-        let state = if at >= head { "caught up" } else { "behind" };
+        let state = if at >= head {
+            "caught up".to_owned()
+        } else {
+            // How much time the events not yet in the snapshot span.
+            let first_missing = store.read_all(&context, at, 1).await?;
+            let last = store
+                .read_all(&context, Position(head.0.saturating_sub(1)), 1)
+                .await?;
+            match (first_missing.first(), last.first()) {
+                (Some(from), Some(to)) => format!(
+                    "behind, by events recorded over {} s",
+                    (to.recorded_at - from.recorded_at).num_seconds().max(0)
+                ),
+                _ => "behind".to_owned(),
+            }
+        };
         lines.push(format!("  {name:<8} at {at}, last event {head}: {state}"));
     }
     Ok(lines)
