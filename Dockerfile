@@ -12,7 +12,7 @@
 # The full Rust image (not slim): bundled SQLite is C, built with its gcc.
 # protoc is vendored by the proto crate; TLS is rustls: no OpenSSL.
 FROM rust:1.95-bookworm AS chef
-RUN cargo install cargo-chef --locked --version 0.1.73
+RUN cargo install cargo-chef --locked --version 0.1.78
 WORKDIR /src
 
 FROM chef AS planner
