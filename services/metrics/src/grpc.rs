@@ -14,8 +14,9 @@ use crate::projection::KpiView;
 use crate::query::{self, Figures};
 use crate::rebuild::RebuildEvent;
 
-/// How often a watch looks for a change.
-const WATCH_EVERY: Duration = Duration::from_secs(1);
+/// The least time between two answers to one watcher: changes in between
+/// are sent together.
+const WATCH_AT_MOST_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Clone, Debug)]
 pub struct KpisApi {
@@ -65,22 +66,31 @@ impl pb::kpis_server::Kpis for KpisApi {
         request: Request<pb::GetKpisRequest>,
     ) -> Result<Response<Self::WatchKpisStream>, Status> {
         let request = request.into_inner();
+        let mut book_changes = self.view.changes();
+        book_changes.mark_unchanged();
         let first = read(&self.view, &request)?;
         let view = self.view.clone();
+        // The figures now, then again each time the book changes them.
         let changes = futures::stream::unfold(
-            (view, request, first, true),
-            |(view, request, last, first_time)| async move {
+            (view, request, book_changes, first, true),
+            |(view, request, mut book_changes, last, first_time)| async move {
                 if first_time {
-                    return Some((Ok(last.clone()), (view, request, last, false)));
+                    return Some((Ok(last.clone()), (view, request, book_changes, last, false)));
                 }
                 loop {
-                    tokio::time::sleep(WATCH_EVERY).await;
+                    tokio::time::sleep(WATCH_AT_MOST_EVERY).await;
+                    book_changes.changed().await.ok()?;
                     match read(&view, &request) {
                         Ok(now) if now != last => {
-                            return Some((Ok(now.clone()), (view, request, now, false)));
+                            return Some((
+                                Ok(now.clone()),
+                                (view, request, book_changes, now, false),
+                            ));
                         }
                         Ok(_) => {}
-                        Err(e) => return Some((Err(e), (view, request, last, false))),
+                        Err(e) => {
+                            return Some((Err(e), (view, request, book_changes, last, false)));
+                        }
                     }
                 }
             },

@@ -65,7 +65,14 @@ pub struct KpiView {
     counted: RwLock<Counted>,
     /// Woken when a rebuilt book is swapped in, so that the leader saves it.
     swapped: tokio::sync::Notify,
+    /// Counts the book's changes, for watchers; bumped after each batch of
+    /// events folded (at least every [`CHANGES_EVERY`] under a steady
+    /// stream) and on a swap.
+    changes: tokio::sync::watch::Sender<u64>,
 }
+
+/// How often watchers hear of changes while events keep coming.
+const CHANGES_EVERY: Duration = Duration::from_millis(200);
 
 impl KpiView {
     pub fn new() -> Arc<Self> {
@@ -74,6 +81,15 @@ impl KpiView {
 
     pub fn read<T>(&self, f: impl FnOnce(&Counted) -> T) -> T {
         f(&self.counted.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Changes to the book: `changed().await` returns after the next one.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Puts `fresh` in the current book's place if it has counted at least
@@ -99,6 +115,7 @@ impl KpiView {
         *counted = fresh;
         drop(counted);
         self.swapped.notify_one();
+        self.changed();
         Ok(())
     }
 }
@@ -112,6 +129,7 @@ pub async fn restore(store: &dyn EventStore, view: &KpiView) -> Result<(), Proje
         None => Counted::default(),
     };
     *view.counted.write().unwrap_or_else(PoisonError::into_inner) = counted;
+    view.changed();
     Ok(())
 }
 
@@ -182,7 +200,13 @@ pub async fn follow(
     tokio::pin!(stop);
     // An event already taken from the subscriptions, not yet counted.
     let mut waiting = None;
+    // Events counted that watchers have not heard of yet.
+    let (mut unannounced, mut announced_at) = (false, Instant::now());
     loop {
+        if unannounced && (waiting.is_none() || announced_at.elapsed() >= CHANGES_EVERY) {
+            view.changed();
+            (unannounced, announced_at) = (false, Instant::now());
+        }
         let next = match waiting.take() {
             Some(next) => Some(next),
             None => {
@@ -229,6 +253,7 @@ pub async fn follow(
                         }
                     }
                     unsaved += 1;
+                    unannounced = true;
                 }
             }
             if let (Some(metrics), Some(label)) = (metrics, labels.get(context)) {
