@@ -200,12 +200,16 @@ pub async fn follow(
     tokio::pin!(stop);
     // An event already taken from the subscriptions, not yet counted.
     let mut waiting = None;
-    // Events counted that watchers have not heard of yet.
-    let (mut unannounced, mut announced_at) = (false, Instant::now());
+    // Events counted that watchers have not heard of yet (a count: the
+    // clock is read only once every 1024 of them).
+    let (mut unannounced, mut announced_at) = (0u64, Instant::now());
     loop {
-        if unannounced && (waiting.is_none() || announced_at.elapsed() >= CHANGES_EVERY) {
+        let announce = unannounced > 0
+            && (waiting.is_none()
+                || (unannounced.is_multiple_of(1024) && announced_at.elapsed() >= CHANGES_EVERY));
+        if announce {
             view.changed();
-            (unannounced, announced_at) = (false, Instant::now());
+            (unannounced, announced_at) = (0, Instant::now());
         }
         let next = match waiting.take() {
             Some(next) => Some(next),
@@ -253,7 +257,7 @@ pub async fn follow(
                         }
                     }
                     unsaved += 1;
-                    unannounced = true;
+                    unannounced += 1;
                 }
             }
             if let (Some(metrics), Some(label)) = (metrics, labels.get(context)) {
