@@ -185,8 +185,11 @@ impl Rebuilder {
                     let _ = reports.try_send(RebuildEvent::Progress(p.clone()));
                 }
             };
+            // Cleared however the task ends, so that a failed rebuild never
+            // blocks the next.
+            let running = ClearOnDrop(running);
             let outcome = rebuild(store, &view, &mut progress).await;
-            running.store(false, Ordering::SeqCst);
+            drop(running);
             let end = match outcome {
                 Ok(replayed) => {
                     tracing::info!(
@@ -207,5 +210,14 @@ impl Rebuilder {
             let _ = tx.send(end).await;
         });
         Ok(rx)
+    }
+}
+
+/// Sets its flag to false when dropped, however the work holding it ends.
+pub(crate) struct ClearOnDrop(pub(crate) Arc<AtomicBool>);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
     }
 }

@@ -12,22 +12,13 @@ use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError}
 
 use crate::grpc::{KpisApi, ProjectionsApi};
 use crate::projection::{self, KpiView, SavePolicy};
-use crate::rebuild::Rebuilder;
+use crate::rebuild::{ClearOnDrop, Rebuilder};
 
 pub const NAME: &str = "metrics";
 const READINESS: &str = "projection:metrics-kpis";
 
 #[derive(Debug, Default)]
 pub struct MetricsTarget;
-
-/// Clears the leading flag when the leadership's work is dropped.
-struct Leading(Arc<AtomicBool>);
-
-impl Drop for Leading {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::SeqCst);
-    }
-}
 
 #[async_trait]
 impl Target for MetricsTarget {
@@ -68,7 +59,7 @@ impl Target for MetricsTarget {
                         let leading = leading.clone();
                         async move {
                             leading.store(true, Ordering::SeqCst);
-                            let _leading = Leading(leading);
+                            let _leading = ClearOnDrop(leading);
                             std::future::pending::<()>().await;
                         }
                     },
