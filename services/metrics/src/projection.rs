@@ -12,7 +12,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
-use minsheng_eventstore::{Context, EventStore, Position, StoreError};
+use minsheng_eventstore::{Context, EventStore, Position, RecordedEvent, StoreError};
 use minsheng_runtime::subscription::{ConsumerLabel, SubscriptionMetrics};
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +86,32 @@ impl KpiView {
     /// Changes to the book: `changed().await` returns after the next one.
     pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
         self.changes.subscribe()
+    }
+
+    /// Counts `event` of `context` unless the book has counted it already
+    /// (a rebuilt book swapped in may have read further than the
+    /// subscription that delivers it); says whether it did.
+    fn count(&self, context: &str, event: &RecordedEvent) -> Result<bool, ProjectionError> {
+        let mut counted = self.counted.write().unwrap_or_else(PoisonError::into_inner);
+        if counted
+            .positions
+            .get(context)
+            .is_some_and(|at| event.position <= *at)
+        {
+            return Ok(false);
+        }
+        fold(&mut counted.book, event).map_err(|e| ProjectionError::Event {
+            context: context.to_owned(),
+            position: event.position,
+            reason: e.to_string(),
+        })?;
+        match counted.positions.get_mut(context) {
+            Some(position) => *position = event.position,
+            None => {
+                counted.positions.insert(context.to_owned(), event.position);
+            }
+        }
+        Ok(true)
     }
 
     fn changed(&self) {
@@ -236,29 +262,9 @@ pub async fn follow(
         };
         if let Some((context, event)) = next {
             let event = event?;
-            {
-                let mut counted = view.counted.write().unwrap_or_else(PoisonError::into_inner);
-                let counted_already = counted
-                    .positions
-                    .get(context)
-                    .is_some_and(|at| event.position <= *at);
-                // A rebuilt book swapped in may have read further than this
-                // subscription: what it counted is not counted again.
-                if !counted_already {
-                    fold(&mut counted.book, &event).map_err(|e| ProjectionError::Event {
-                        context: context.to_owned(),
-                        position: event.position,
-                        reason: e.to_string(),
-                    })?;
-                    match counted.positions.get_mut(context) {
-                        Some(position) => *position = event.position,
-                        None => {
-                            counted.positions.insert(context.to_owned(), event.position);
-                        }
-                    }
-                    unsaved += 1;
-                    unannounced += 1;
-                }
+            if view.count(context, &event)? {
+                unsaved += 1;
+                unannounced += 1;
             }
             if let (Some(metrics), Some(label)) = (metrics, labels.get(context)) {
                 metrics.handled(label, &event);
@@ -283,8 +289,10 @@ pub async fn follow(
                 Some(None) => return Err(ended()),
             };
         }
-        let due =
-            unsaved >= policy.every_events || (unsaved > 0 && last_save.elapsed() >= policy.every);
+        // (The clock only when nothing waits: under a steady stream the
+        // count decides.)
+        let due = unsaved >= policy.every_events
+            || (unsaved > 0 && waiting.is_none() && last_save.elapsed() >= policy.every);
         if due && leading() {
             save(store.as_ref(), &view).await?;
             (unsaved, last_save) = (0, Instant::now());
