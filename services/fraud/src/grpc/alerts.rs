@@ -5,7 +5,7 @@ use std::sync::Arc;
 use minsheng_values::ResidentId;
 use tonic::{Request, Response, Status};
 
-use super::{context_of, invalid, new_id, parse_id, pb, time, to_status, written};
+use super::{command_context, invalid, new_id, parse_id, pb, time, to_status, written};
 use crate::app::FraudApp;
 use crate::domain::alert::AlertCommand;
 use crate::domain::events::ReceivingAccount;
@@ -87,7 +87,7 @@ impl pb::alerts_server::Alerts for AlertsApi {
             accounts,
             fraud_numbers,
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         let id = new_id(&context);
         written(self.app.alert(&id, command, &context).await, id)
     }
@@ -100,7 +100,7 @@ impl pb::alerts_server::Alerts for AlertsApi {
         let command = AlertCommand::Triage {
             urgent: request.get_ref().urgent,
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.alert(&id, command, &context).await, id)
     }
 
@@ -113,7 +113,7 @@ impl pb::alerts_server::Alerts for AlertsApi {
         let command = AlertCommand::LinkToCase {
             case_id: values::case_id("case_id", &r.case_id).map_err(invalid)?,
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.alert(&id, command, &context).await, id)
     }
 
@@ -129,7 +129,7 @@ impl pb::alerts_server::Alerts for AlertsApi {
         let command = AlertCommand::NameSuspect {
             person: self.app.person(&suspect),
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.alert(&id, command, &context).await, id)
     }
 
@@ -142,7 +142,7 @@ impl pb::alerts_server::Alerts for AlertsApi {
         let command = AlertCommand::Close {
             reason: Text::parse("reason", &r.reason).map_err(invalid)?,
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.alert(&id, command, &context).await, id)
     }
 

@@ -9,7 +9,7 @@ use minsheng_eventstore::codec;
 use minsheng_runtime::auth::Caller;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::{context_of, invalid, pb, time, timestamp, to_status, written};
+use super::{command_context, invalid, pb, time, timestamp, to_status, written};
 use crate::app::FraudApp;
 use crate::domain::events::{BlockCategory, FraudEvent};
 use crate::domain::number::NumberCommand;
@@ -95,7 +95,7 @@ impl pb::firewall_server::Firewall for FirewallApi {
             reason: Some(Text::parse("reason", &r.reason).map_err(invalid)?),
             now: chrono::Utc::now(),
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(
             self.app.number(number, command, &context).await,
             String::new(),
@@ -113,7 +113,7 @@ impl pb::firewall_server::Firewall for FirewallApi {
             reason: Text::parse("reason", &r.reason).map_err(invalid)?,
             now: chrono::Utc::now(),
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(
             self.app.number(number, command, &context).await,
             String::new(),
@@ -157,7 +157,7 @@ impl pb::firewall_server::Firewall for FirewallApi {
             .and_then(|c| c.institution.clone())
             .and_then(|i| Institution::parse("institution", &i).ok())
             .ok_or_else(|| Status::permission_denied("the token names no institution"))?;
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         let version = self
             .app
             .report_interception(institution, number, at, &context)

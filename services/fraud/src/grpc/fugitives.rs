@@ -5,7 +5,7 @@ use std::sync::Arc;
 use minsheng_values::ResidentId;
 use tonic::{Request, Response, Status};
 
-use super::{context_of, date, invalid, new_id, parse_id, pb, written};
+use super::{command_context, date, invalid, new_id, parse_id, pb, written};
 use crate::app::FraudApp;
 use crate::domain::events::ReturnWay;
 use crate::domain::fugitive::FugitiveCommand;
@@ -42,7 +42,7 @@ impl pb::fugitives_server::Fugitives for FugitivesApi {
             country,
             fled_on,
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         let id = new_id(&context);
         written(self.app.fugitive(&id, command, &context).await, id)
     }
@@ -56,7 +56,7 @@ impl pb::fugitives_server::Fugitives for FugitivesApi {
         let command = FugitiveCommand::Locate {
             country: values::country("country", &r.country).map_err(invalid)?,
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.fugitive(&id, command, &context).await, id)
     }
 
@@ -78,7 +78,7 @@ impl pb::fugitives_server::Fugitives for FugitivesApi {
             }
         };
         let on = date("returned_on", &r.returned_on)?;
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(
             self.app
                 .fugitive(&id, FugitiveCommand::Return { way, on }, &context)
@@ -96,7 +96,7 @@ impl pb::fugitives_server::Fugitives for FugitivesApi {
         let command = FugitiveCommand::Delist {
             reason: Text::parse("reason", &r.reason).map_err(invalid)?,
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.fugitive(&id, command, &context).await, id)
     }
 }

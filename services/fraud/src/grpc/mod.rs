@@ -6,11 +6,11 @@ mod firewall;
 mod fugitives;
 mod stops;
 
-use minsheng_eventstore::{CommandContext, Executed};
+use minsheng_eventstore::Executed;
 use minsheng_runtime::grpc::command::command_context;
 pub(crate) use minsheng_runtime::grpc::command::{new_id, parse_id, time, timestamp};
 use minsheng_runtime::grpc::status;
-use tonic::{Request, Status};
+use tonic::Status;
 
 use crate::app::AppError;
 use crate::domain::alert::AlertRule;
@@ -57,10 +57,6 @@ fn to_status(error: &AppError) -> Status {
         AppError::NoAlert => Status::not_found(error.to_string()),
         AppError::OverReported => status::invalid_field("amount_fen", &error.to_string()),
     }
-}
-
-fn context_of<T>(request: &Request<T>) -> Result<CommandContext, Status> {
-    command_context(request)
 }
 
 fn written(

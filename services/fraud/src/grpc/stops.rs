@@ -5,7 +5,7 @@ use std::sync::Arc;
 use minsheng_runtime::auth::Caller;
 use tonic::{Request, Response, Status};
 
-use super::{context_of, invalid, new_id, parse_id, pb, written};
+use super::{command_context, invalid, new_id, parse_id, pb, written};
 use crate::app::FraudApp;
 use crate::domain::stop_payment::{Answer, StopCommand};
 use crate::domain::values::{Fen, Institution, Text};
@@ -24,7 +24,7 @@ impl pb::stop_payments_server::StopPayments for StopPaymentsApi {
         let r = request.get_ref();
         let alert_id = parse_id("alert_id", &r.alert_id)?;
         let amount = Fen::parse("amount_fen", r.amount_fen).map_err(invalid)?;
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         let id = new_id(&context);
         let executed = self
             .app
@@ -69,7 +69,7 @@ impl pb::stop_payments_server::StopPayments for StopPaymentsApi {
             answer,
             now: chrono::Utc::now(),
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.stop(&id, command, &context).await, id)
     }
 }

@@ -6,7 +6,7 @@ use minsheng_runtime::auth::Caller;
 use minsheng_runtime::masking;
 use tonic::{Request, Response, Status};
 
-use super::{context_of, invalid, pb, time, to_status, written};
+use super::{command_context, invalid, pb, time, to_status, written};
 use crate::app::VehicleApp;
 use crate::domain::ebike::{EbikeCommand, EbikeStatus, Registration};
 use crate::domain::values::{self, District, Phone, ResidentId, TagId, Text};
@@ -27,7 +27,7 @@ impl EbikesApi {
         tag: TagId,
         command: EbikeCommand,
     ) -> Result<Response<pb::Written>, Status> {
-        let context = context_of(request)?;
+        let context = command_context(request)?;
         written(
             self.app.ebike(tag, command, &context).await,
             tag.to_string(),

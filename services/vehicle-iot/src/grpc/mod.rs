@@ -6,11 +6,11 @@ mod ebikes;
 mod people;
 mod sightings;
 
-use minsheng_eventstore::{CommandContext, Executed};
+use minsheng_eventstore::Executed;
 use minsheng_runtime::grpc::command::command_context;
 pub(crate) use minsheng_runtime::grpc::command::{new_id, parse_id, time, timestamp};
 use minsheng_runtime::grpc::status;
-use tonic::{Request, Status};
+use tonic::Status;
 
 use crate::app::AppError;
 use crate::domain::card::CardRule;
@@ -54,10 +54,6 @@ fn to_status(error: &AppError) -> Status {
         }),
         AppError::Store(e) => status::from_store(e),
     }
-}
-
-fn context_of<T>(request: &Request<T>) -> Result<CommandContext, Status> {
-    command_context(request)
 }
 
 fn written(

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::{context_of, invalid, new_id, parse_id, pb, time, written};
+use super::{command_context, invalid, new_id, parse_id, pb, time, written};
 use crate::app::VehicleApp;
 use crate::domain::card::CardCommand;
 use crate::domain::reader::ReaderCommand;
@@ -28,7 +28,7 @@ impl pb::readers_server::Readers for ReadersApi {
             location: Location::parse(r.latitude, r.longitude).map_err(invalid)?,
             district: District::parse("district", &r.district).map_err(invalid)?,
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.reader(&id, command, &context).await, id)
     }
 
@@ -37,7 +37,7 @@ impl pb::readers_server::Readers for ReadersApi {
         request: Request<pb::RetireReaderRequest>,
     ) -> Result<Response<pb::Written>, Status> {
         let id = values::reader_id("reader_id", &request.get_ref().reader_id).map_err(invalid)?;
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(
             self.app.reader(&id, ReaderCommand::Retire, &context).await,
             id,
@@ -67,7 +67,7 @@ impl pb::resident_cards_server::ResidentCards for ResidentCardsApi {
             valid_until: time("valid_until", r.valid_until)?,
             now,
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         let id = new_id(&context);
         written(self.app.card(&id, command, &context).await, id)
     }
@@ -81,7 +81,7 @@ impl pb::resident_cards_server::ResidentCards for ResidentCardsApi {
         let command = CardCommand::Renew {
             valid_until: time("valid_until", r.valid_until)?,
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.card(&id, command, &context).await, id)
     }
 
@@ -90,7 +90,7 @@ impl pb::resident_cards_server::ResidentCards for ResidentCardsApi {
         request: Request<pb::MoveOutRequest>,
     ) -> Result<Response<pb::Written>, Status> {
         let id = parse_id("card_id", &request.get_ref().card_id)?;
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.card(&id, CardCommand::MoveOut, &context).await, id)
     }
 }
@@ -124,7 +124,7 @@ impl pb::rental_rooms_server::RentalRooms for RentalRoomsApi {
             district: District::parse("district", &r.district).map_err(invalid)?,
             capacity: r.capacity,
         };
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         let id = new_id(&context);
         written(self.app.room(&id, command, &context).await, id)
     }
@@ -136,7 +136,7 @@ impl pb::rental_rooms_server::RentalRooms for RentalRoomsApi {
         let r = request.get_ref();
         let id = parse_id("room_id", &r.room_id)?;
         let command = RoomCommand::CheckIn(self.tenant(&r.tenant_resident_id)?);
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.room(&id, command, &context).await, id)
     }
 
@@ -147,7 +147,7 @@ impl pb::rental_rooms_server::RentalRooms for RentalRoomsApi {
         let r = request.get_ref();
         let id = parse_id("room_id", &r.room_id)?;
         let command = RoomCommand::CheckOut(self.tenant(&r.tenant_resident_id)?);
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         written(self.app.room(&id, command, &context).await, id)
     }
 }

@@ -7,7 +7,7 @@ use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::{context_of, invalid, pb, time, timestamp, to_status};
+use super::{command_context, invalid, pb, time, timestamp, to_status};
 use crate::app::{SightingTally, VehicleApp};
 use crate::domain::values::District;
 use crate::live::HitRecord;
@@ -72,7 +72,7 @@ impl pb::sightings_server::Sightings for SightingsApi {
         &self,
         request: Request<Streaming<pb::Sighting>>,
     ) -> Result<Response<pb::SightingSummary>, Status> {
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         let mut chunks = request.into_inner().ready_chunks(CHUNK);
         let mut tally = SightingTally::default();
         while let Some(chunk) = chunks.next().await {
@@ -92,7 +92,7 @@ impl pb::sightings_server::Sightings for SightingsApi {
         &self,
         request: Request<pb::SightingBatch>,
     ) -> Result<Response<pb::SightingSummary>, Status> {
-        let context = context_of(&request)?;
+        let context = command_context(&request)?;
         let batch = request.into_inner().sightings;
         if batch.len() > MAX_BATCH {
             return Err(minsheng_runtime::grpc::status::invalid_field(
