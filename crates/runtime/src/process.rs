@@ -95,6 +95,7 @@ pub async fn start(
         readiness: readiness.clone(),
         metrics: metrics.clone(),
         subscription_metrics: subscription_metrics.clone(),
+        limits: config.limits.clone(),
         leader: config.leader.clone(),
         person_keys: config.person_keys.clone(),
     };

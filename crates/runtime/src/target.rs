@@ -30,6 +30,10 @@ pub struct TargetContext {
     pub readiness: Readiness,
     /// Where a target registers its own metrics.
     pub metrics: MetricsRegistry,
+    /// The process's gRPC limits; a target sets
+    /// `max_decoding_message_size(limits.max_message_bytes)` on each service
+    /// it registers (tonic takes it per service, not per server).
+    pub limits: crate::grpc::GrpcLimits,
     /// The process's consumer metrics (lag, position, events), for
     /// targets that follow events outside [`Registration::subscription`].
     pub subscription_metrics: SubscriptionMetrics,

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use minsheng_eventstore::{CommandRunner, Context};
 use minsheng_proto::fraud::v1 as pb;
-use minsheng_runtime::grpc::GrpcLimits;
 use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
 
 use crate::app::{FraudApp, FraudConfig};
@@ -21,7 +20,6 @@ const OFFICER: &str = "officer";
 #[derive(Debug, Default)]
 pub struct FraudTarget {
     pub config: FraudConfig,
-    pub limits: GrpcLimits,
 }
 
 #[async_trait]
@@ -46,7 +44,7 @@ impl Target for FraudTarget {
             live.clone(),
             self.config.clone(),
         ));
-        let max = self.limits.max_message_bytes;
+        let max = context.limits.max_message_bytes;
         let descriptors = minsheng_proto::FILE_DESCRIPTOR_SET;
         registration
             .grpc(

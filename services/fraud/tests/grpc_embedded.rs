@@ -12,7 +12,6 @@ use minsheng_fraud::FraudTarget;
 use minsheng_fraud::app::FraudConfig;
 use minsheng_proto::fraud::v1 as pb;
 use minsheng_runtime::auth::TokenKeys;
-use minsheng_runtime::grpc::GrpcLimits;
 use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_runtime::target::Target;
@@ -39,7 +38,6 @@ async fn spawn(dir: &std::path::Path, deadline: chrono::Duration) -> App {
         config: FraudConfig {
             stop_deadline: deadline,
         },
-        limits: GrpcLimits::default(),
     });
     let person_keys = PersonKeys::from_secret(b"the fraud tests' person key.....");
     let process = local::start(store.clone(), &[target], keys(), person_keys)

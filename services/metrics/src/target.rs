@@ -113,7 +113,8 @@ impl Target for MetricsTarget {
                 pb::kpis_server::KpisServer::new(KpisApi {
                     view: view.clone(),
                     stop: context.shutdown.clone(),
-                }),
+                })
+                .max_decoding_message_size(context.limits.max_message_bytes),
                 minsheng_proto::FILE_DESCRIPTOR_SET,
                 &[
                     ("GetKpis", &["officer", "fraud-analyst", "viewer"]),
@@ -124,7 +125,8 @@ impl Target for MetricsTarget {
                 pb::projections_server::ProjectionsServer::new(ProjectionsApi {
                     rebuilder: Rebuilder::new(context.store.clone(), view.clone()),
                     stop: context.shutdown.clone(),
-                }),
+                })
+                .max_decoding_message_size(context.limits.max_message_bytes),
                 minsheng_proto::FILE_DESCRIPTOR_SET,
                 &[("Rebuild", &["operator"])],
             )

@@ -6,7 +6,6 @@ use async_trait::async_trait;
 use chrono::Duration;
 use minsheng_eventstore::{CommandRunner, Context};
 use minsheng_proto::vehicle::v1 as pb;
-use minsheng_runtime::grpc::GrpcLimits;
 use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
 
 use crate::app::VehicleApp;
@@ -26,14 +25,12 @@ const IOT_ADMIN: &str = "iot-admin";
 pub struct VehicleIotConfig {
     /// Two sightings of a stolen tag at one reader closer than this are one hit.
     pub hit_window: Duration,
-    pub limits: GrpcLimits,
 }
 
 impl Default for VehicleIotConfig {
     fn default() -> Self {
         VehicleIotConfig {
             hit_window: Duration::minutes(5),
-            limits: GrpcLimits::default(),
         }
     }
 }
@@ -71,7 +68,7 @@ impl Target for VehicleIotTarget {
             live.clone(),
             SightingMetrics::register(&context.metrics),
         ));
-        let max = self.config.limits.max_message_bytes;
+        let max = context.limits.max_message_bytes;
         registration
             .grpc(
                 pb::ebikes_server::EbikesServer::new(EbikesApi { app: app.clone() })
