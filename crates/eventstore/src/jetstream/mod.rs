@@ -241,6 +241,19 @@ impl JetStreamStore {
         .await
     }
 
+    /// The sequence of `stream`'s last message (0 when it has none).
+    async fn last_sequence(&self, stream: &JsStream) -> Result<u64, StoreError> {
+        retrying(self.config.retry_for, "jetstream stream info", || async {
+            Ok(stream
+                .get_info()
+                .await
+                .map_err(passing)?
+                .state
+                .last_sequence)
+        })
+        .await
+    }
+
     /// Events of a context from message `from_sequence` up to the stream's
     /// last message at the time of the call, at most `limit`.
     async fn read_log(
@@ -250,15 +263,7 @@ impl JetStreamStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let (from_sequence, skip) = commit::resume_point(after);
-        let last = retrying(self.config.retry_for, "jetstream stream info", || async {
-            Ok(stream
-                .get_info()
-                .await
-                .map_err(passing)?
-                .state
-                .last_sequence)
-        })
-        .await?;
+        let last = self.last_sequence(stream).await?;
         let mut events = Vec::new();
         if from_sequence > last || limit == 0 {
             return Ok(events);
@@ -424,15 +429,7 @@ impl EventStore for JetStreamStore {
 
     async fn head(&self, context: &Context) -> Result<Position, StoreError> {
         let stream = self.stream(context).await?;
-        let last = retrying(self.config.retry_for, "jetstream stream info", || async {
-            Ok(stream
-                .get_info()
-                .await
-                .map_err(passing)?
-                .state
-                .last_sequence)
-        })
-        .await?;
+        let last = self.last_sequence(&stream).await?;
         if last == 0 {
             return Ok(Position::START);
         }
