@@ -153,11 +153,9 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
     );
     // The projection reads like any consumer: events and position per context.
     let http = app.http;
-    let (_, prometheus) =
-        tokio::task::spawn_blocking(move || minsheng_testkit::http_get(http, "/metrics"))
-            .await
-            .unwrap()
-            .unwrap();
+    let (_, prometheus) = minsheng_testkit::http_get_async(http, "/metrics")
+        .await
+        .unwrap();
     let consumer = |family: &str| {
         prometheus
             .lines()
@@ -191,31 +189,23 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
     assert_eq!(app.figures("").await, expected);
 
     let http = app.http;
-    let (status, body) =
-        tokio::task::spawn_blocking(move || minsheng_testkit::http_get(http, "/api/v1/kpis"))
-            .await
-            .unwrap()
-            .unwrap();
+    let (status, body) = minsheng_testkit::http_get_async(http, "/api/v1/kpis")
+        .await
+        .unwrap();
     assert_eq!(status, 200);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     let from_http = figures_by_name(&json);
     assert_eq!(from_http, expected);
-    let (status, _) = tokio::task::spawn_blocking(move || {
-        minsheng_testkit::http_get(http, "/api/v1/kpis?period=2015-13")
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let (status, _) = minsheng_testkit::http_get_async(http, "/api/v1/kpis?period=2015-13")
+        .await
+        .unwrap();
     assert_eq!(status, 400);
 
     // The dashboard's overview: the year's figures, its 12 months and the
     // 11 districts, read at one moment; a bad year is refused by name.
-    let (status, body) = tokio::task::spawn_blocking(move || {
-        minsheng_testkit::http_get(http, "/api/v1/kpis/overview")
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let (status, body) = minsheng_testkit::http_get_async(http, "/api/v1/kpis/overview")
+        .await
+        .unwrap();
     assert_eq!(status, 200, "{body}");
     let overview: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
@@ -231,19 +221,14 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
         .unwrap();
     assert_eq!(lucheng["figures"][0]["name"], "ebikes_registered");
     assert_eq!(lucheng["figures"][0]["value"], 2);
-    let (status, body) = tokio::task::spawn_blocking(move || {
-        minsheng_testkit::http_get(http, "/api/v1/kpis/overview?year=last")
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let (status, body) = minsheng_testkit::http_get_async(http, "/api/v1/kpis/overview?year=last")
+        .await
+        .unwrap();
     assert_eq!(status, 400);
     assert!(body.contains(r#""field":"year""#), "{body}");
-    let (_, prometheus) =
-        tokio::task::spawn_blocking(move || minsheng_testkit::http_get(http, "/metrics"))
-            .await
-            .unwrap()
-            .unwrap();
+    let (_, prometheus) = minsheng_testkit::http_get_async(http, "/metrics")
+        .await
+        .unwrap();
     for line in [
         r#"minsheng_kpi{kpi="ebikes_registered",period="year",district="all"} 3"#,
         r#"minsheng_kpi{kpi="ebikes_registered",period="year",district="lucheng"} 2"#,

@@ -14,7 +14,7 @@ use futures::StreamExt;
 use minsheng_runtime::auth::{Claims, TokenKeys};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_testkit::otlp::OtlpReceiver;
-use minsheng_testkit::{NatsServer, http_get};
+use minsheng_testkit::NatsServer;
 use support::binary::{Running, channel, minsheng, start, wait_for_exit};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
@@ -133,14 +133,13 @@ async fn assert_serving(running: &Running, key_file: &std::path::Path) {
     assert_reflection_lists_health(running).await;
     assert_tokens_are_checked(running, key_file).await;
     let http = running.http;
-    let (ready, _) = tokio::task::spawn_blocking(move || http_get(http, "/readyz").unwrap())
+    let (ready, _) = minsheng_testkit::http_get_async(http, "/readyz")
         .await
         .unwrap();
     assert_eq!(ready, 200);
-    let (status, metrics) =
-        tokio::task::spawn_blocking(move || http_get(http, "/metrics").unwrap())
-            .await
-            .unwrap();
+    let (status, metrics) = minsheng_testkit::http_get_async(http, "/metrics")
+        .await
+        .unwrap();
     assert_eq!(status, 200);
     assert!(
         metrics.contains("minsheng_build_info{version=\""),

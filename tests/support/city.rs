@@ -248,11 +248,9 @@ pub fn figures_by_name(answer: &serde_json::Value) -> BTreeMap<String, i64> {
 
 /// `GET /api/v1/kpis` (this year, the whole city) of the process at `http`.
 pub async fn city_figures(http: std::net::SocketAddr) -> BTreeMap<String, i64> {
-    let (status, body) =
-        tokio::task::spawn_blocking(move || minsheng_testkit::http_get(http, "/api/v1/kpis"))
-            .await
-            .unwrap()
-            .unwrap();
+    let (status, body) = minsheng_testkit::http_get_async(http, "/api/v1/kpis")
+        .await
+        .unwrap();
     assert_eq!(status, 200, "{body}");
     figures_by_name(&serde_json::from_str(&body).unwrap())
 }

@@ -22,5 +22,7 @@ mod nats;
 pub mod otlp;
 mod ports;
 
+#[cfg(feature = "tokio")]
+pub use nats::http_get_async;
 pub use nats::{NatsCluster, NatsServer, http_get, nats_server_binary};
 pub use ports::free_port;

@@ -338,6 +338,16 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
         .map(|(status, _)| status)
 }
 
+/// [`http_get`] from async code: run on a blocking thread, so that a test's
+/// own runtime keeps serving the server it probes.
+#[cfg(feature = "tokio")]
+pub async fn http_get_async(addr: SocketAddr, path: &str) -> io::Result<(u16, String)> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || http_get(addr, &path))
+        .await
+        .map_err(io::Error::other)?
+}
+
 /// A minimal HTTP/1.0 GET: the status and the body. For probing loopback
 /// servers in tests (monitoring ports, health endpoints), not a client.
 pub fn http_get(addr: SocketAddr, path: &str) -> io::Result<(u16, String)> {

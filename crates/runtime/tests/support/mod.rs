@@ -321,11 +321,7 @@ impl App {
 
 /// A GET on loopback, off the async threads.
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let path = path.to_owned();
-    tokio::task::spawn_blocking(move || minsheng_testkit::http_get(addr, &path))
-        .await
-        .unwrap()
-        .unwrap()
+    minsheng_testkit::http_get_async(addr, path).await.unwrap()
 }
 
 pub async fn channel(addr: SocketAddr) -> Channel {

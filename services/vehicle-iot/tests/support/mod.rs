@@ -61,11 +61,7 @@ pub async fn spawn_embedded(dir: &std::path::Path) -> App {
 }
 
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let path = path.to_owned();
-    tokio::task::spawn_blocking(move || minsheng_testkit::http_get(addr, &path))
-        .await
-        .unwrap()
-        .unwrap()
+    minsheng_testkit::http_get_async(addr, path).await.unwrap()
 }
 
 impl App {
