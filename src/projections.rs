@@ -40,9 +40,7 @@ pub async fn rebuild(endpoint: &str, keys: &TokenKeys, projection: &str) -> anyh
     let mut request = tonic::Request::new(pb::RebuildRequest {
         projection: projection.to_owned(),
     });
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
+    minsheng_runtime::auth::attach_bearer(&mut request, &token)?;
     let mut progress = pb::projections_client::ProjectionsClient::new(channel)
         .rebuild(request)
         .await

@@ -182,10 +182,7 @@ async fn a_number_blocked_on_one_process_is_screened_as_blocked_on_another() {
         let mut request = Request::new(fraud::ScreenRequest {
             numbers: vec!["17012345678".into()],
         });
-        request.metadata_mut().insert(
-            "authorization",
-            format!("Bearer {partner}").parse().unwrap(),
-        );
+        minsheng_runtime::auth::attach_bearer(&mut request, &partner).unwrap();
         let verdict = screening
             .screen(request)
             .await

@@ -13,8 +13,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use minsheng_runtime::auth::{Claims, TokenKeys};
 use minsheng_runtime::person_keys::PersonKeys;
-use minsheng_testkit::otlp::OtlpReceiver;
 use minsheng_testkit::NatsServer;
+use minsheng_testkit::otlp::OtlpReceiver;
 use support::binary::{Running, channel, minsheng, start, wait_for_exit};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
@@ -30,9 +30,7 @@ async fn call_unserved(running: &Running, token: Option<&str>) -> Code {
     client.ready().await.unwrap();
     let mut request = tonic::Request::new(HealthCheckRequest::default());
     if let Some(token) = token {
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        minsheng_runtime::auth::attach_bearer(&mut request, token).unwrap();
     }
     client
         .unary::<_, HealthCheckRequest, _>(

@@ -56,9 +56,7 @@ impl Mesh {
             Duration::from_secs(3600),
         )?;
         let mut request = Request::new(message);
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse()?);
+        minsheng_runtime::auth::attach_bearer(&mut request, &token)?;
         Ok(request)
     }
 

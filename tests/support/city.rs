@@ -28,9 +28,7 @@ pub fn as_role<T>(
         )
         .unwrap();
     let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    minsheng_runtime::auth::attach_bearer(&mut request, &token).unwrap();
     request
 }
 

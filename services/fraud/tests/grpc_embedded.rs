@@ -104,9 +104,7 @@ fn as_partner_of<T>(role: &str, institution: Option<&str>, message: T) -> Reques
         )
         .unwrap();
     let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    minsheng_runtime::auth::attach_bearer(&mut request, &token).unwrap();
     request
 }
 

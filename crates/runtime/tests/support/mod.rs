@@ -337,9 +337,7 @@ pub async fn channel(addr: SocketAddr) -> Channel {
 fn with_token<T>(message: T, token: Option<&str>) -> Request<T> {
     let mut request = Request::new(message);
     if let Some(token) = token {
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        minsheng_runtime::auth::attach_bearer(&mut request, token).unwrap();
     }
     request
 }

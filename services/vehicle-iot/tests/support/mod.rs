@@ -102,10 +102,7 @@ impl App {
 /// `message` as `role` would send it, with a request id if given.
 pub fn as_role<T>(role: &str, message: T) -> Request<T> {
     let mut request = Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {}", token(role)).parse().unwrap(),
-    );
+    minsheng_runtime::auth::attach_bearer(&mut request, &token(role)).unwrap();
     request
 }
 
