@@ -271,6 +271,7 @@ mod tests {
     const REGISTER: &str = "/minsheng.vehicle.v1.Vehicles/RegisterBike";
 
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn an_attached_token_is_what_verify_reads() {
         let token = keys()
             .mint(
