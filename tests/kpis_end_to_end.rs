@@ -141,6 +141,33 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
         .unwrap();
     assert_eq!(value(&changed, "fraud_alerts"), 2);
     drop(watch);
+    // A rebuild is an operator's, of a projection that exists.
+    let mut projections = metrics::projections_client::ProjectionsClient::new(app.channel().await);
+    let refused = projections
+        .rebuild(as_role(
+            &keys(),
+            "officer",
+            None,
+            metrics::RebuildRequest {
+                projection: "metrics".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let refused = projections
+        .rebuild(as_role(
+            &keys(),
+            "operator",
+            None,
+            metrics::RebuildRequest {
+                projection: "gang-cases".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().contains("projection"), "{refused:?}");
     let mut expected = expected();
     expected.insert("fraud_alerts".into(), 2);
     expected.insert("amount_reported_fen".into(), 736_100);
