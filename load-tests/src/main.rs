@@ -16,6 +16,7 @@
 //! Run in release: `cargo run --release -p minsheng-load -- sightings`.
 
 mod echo;
+mod latency;
 mod mesh;
 mod rebuild;
 mod screening;

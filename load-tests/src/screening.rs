@@ -5,6 +5,7 @@
 //! store, in the same run; then how soon a newly blocked number is screened
 //! as blocked, embedded and over NATS (a testkit nats-server).
 
+use crate::latency::Millis;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,8 +47,7 @@ async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Channel> {
 struct Run {
     numbers_per_second: f64,
     calls: u64,
-    p50_ms: f64,
-    p99_ms: f64,
+    latency: Millis,
 }
 
 /// `clients` tasks calling `Screen` with `batch` numbers each, for `seconds`.
@@ -92,8 +92,7 @@ async fn run(
     Ok(Run {
         numbers_per_second: all.len() as f64 * batch as f64 / elapsed,
         calls: all.len(),
-        p50_ms: all.value_at_quantile(0.5) as f64 / 1000.0,
-        p99_ms: all.value_at_quantile(0.99) as f64 / 1000.0,
+        latency: Millis::of(&all),
     })
 }
 
@@ -172,18 +171,18 @@ pub async fn run_all(options: Options) -> anyhow::Result<()> {
         println!(
             "batch {batch:>3}: echo {:>10.0} numbers/s (p50 {:.2} ms, p99 {:.2} ms) | fraud {:>10.0} numbers/s (p50 {:.2} ms, p99 {:.2} ms) | ratio {:.2}",
             bare.numbers_per_second,
-            bare.p50_ms,
-            bare.p99_ms,
+            bare.latency.p50,
+            bare.latency.p99,
             real.numbers_per_second,
-            real.p50_ms,
-            real.p99_ms,
+            real.latency.p50,
+            real.latency.p99,
             real.numbers_per_second / bare.numbers_per_second
         );
         figures.insert(
             format!("batch_{batch}"),
             serde_json::json!({
-                "echo": {"numbers_per_second": bare.numbers_per_second, "calls": bare.calls, "p50_ms": bare.p50_ms, "p99_ms": bare.p99_ms},
-                "fraud": {"numbers_per_second": real.numbers_per_second, "calls": real.calls, "p50_ms": real.p50_ms, "p99_ms": real.p99_ms},
+                "echo": {"numbers_per_second": bare.numbers_per_second, "calls": bare.calls, "latency_ms": bare.latency.json()},
+                "fraud": {"numbers_per_second": real.numbers_per_second, "calls": real.calls, "latency_ms": real.latency.json()},
                 "ratio": real.numbers_per_second / bare.numbers_per_second,
             }),
         );
@@ -196,20 +195,14 @@ pub async fn run_all(options: Options) -> anyhow::Result<()> {
     let distributed = newly_blocked(&over_nats, options.samples, 1_000_000).await?;
     over_nats.stop().await?;
     for (name, h) in [("embedded", &embedded), ("over NATS", &distributed)] {
+        let latency = Millis::of(h);
         println!(
-            "newly blocked -> screened as blocked, {name}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} numbers)",
-            h.value_at_quantile(0.5) as f64 / 1000.0,
-            h.value_at_quantile(0.99) as f64 / 1000.0,
-            h.max() as f64 / 1000.0,
+            "newly blocked -> screened as blocked, {name}: {latency} ({} numbers)",
             h.len()
         );
         figures.insert(
-            format!("newly_blocked_{}", name.replace(' ', "_").to_lowercase()),
-            serde_json::json!({
-                "p50_ms": h.value_at_quantile(0.5) as f64 / 1000.0,
-                "p99_ms": h.value_at_quantile(0.99) as f64 / 1000.0,
-                "max_ms": h.max() as f64 / 1000.0,
-            }),
+            format!("newly_blocked_{}_ms", name.replace(' ', "_").to_lowercase()),
+            latency.json(),
         );
     }
     if let Some(path) = &options.json {

@@ -4,6 +4,7 @@
 //! mesh rounds, the latency from a stolen tag's sighting to its hit on a
 //! `WatchHits` client.
 
+use crate::latency::Millis;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -311,28 +312,23 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     println!("bare tonic echo:           {echo_best:>12.0} sightings/s (best round)");
     println!("vehicle-iot, embedded:     {mesh_best:>12.0} sightings/s (best round)");
     println!("ratio vehicle-iot / echo:  {:>12.2}", mesh_best / echo_best);
-    println!(
-        "hits: {} sent, {} seen by WatchHits; sighting -> WatchHits latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        hits_sent,
-        histogram.len(),
-        histogram.value_at_quantile(0.5) as f64 / 1000.0,
-        histogram.value_at_quantile(0.99) as f64 / 1000.0,
-        histogram.max() as f64 / 1000.0,
+    let (hit_ms, probe_ms, idle_ms) = (
+        Millis::of(&histogram),
+        Millis::of(&probe_histogram),
+        Millis::of(&idle),
     );
     println!(
-        "probe (one sighting sent alone every {} ms under the load): {} hits; send -> WatchHits latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "hits: {hits_sent} sent, {} seen by WatchHits; sighting -> WatchHits latency: {hit_ms}",
+        histogram.len(),
+    );
+    println!(
+        "probe (one sighting sent alone every {} ms under the load): {} hits; send -> WatchHits latency: {probe_ms}",
         PROBE_EVERY.as_millis(),
         probe_histogram.len(),
-        probe_histogram.value_at_quantile(0.5) as f64 / 1000.0,
-        probe_histogram.value_at_quantile(0.99) as f64 / 1000.0,
-        probe_histogram.max() as f64 / 1000.0,
     );
     println!(
-        "probe with no load: {} hits; send -> WatchHits latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "probe with no load: {} hits; send -> WatchHits latency: {idle_ms}",
         idle.len(),
-        idle.value_at_quantile(0.5) as f64 / 1000.0,
-        idle.value_at_quantile(0.99) as f64 / 1000.0,
-        idle.max() as f64 / 1000.0,
     );
     if let Some(path) = &options.json {
         let figures = serde_json::json!({
@@ -345,22 +341,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             "hits_sent": hits_sent,
             "hits_seen": histogram.len(),
             "idle_probe_hits": idle.len(),
-            "idle_probe_latency_ms": {
-                "p50": idle.value_at_quantile(0.5) as f64 / 1000.0,
-                "p99": idle.value_at_quantile(0.99) as f64 / 1000.0,
-                "max": idle.max() as f64 / 1000.0,
-            },
+            "idle_probe_latency_ms": idle_ms.json(),
             "probe_hits": probe_histogram.len(),
-            "probe_latency_ms": {
-                "p50": probe_histogram.value_at_quantile(0.5) as f64 / 1000.0,
-                "p99": probe_histogram.value_at_quantile(0.99) as f64 / 1000.0,
-                "max": probe_histogram.max() as f64 / 1000.0,
-            },
-            "hit_latency_ms": {
-                "p50": histogram.value_at_quantile(0.5) as f64 / 1000.0,
-                "p99": histogram.value_at_quantile(0.99) as f64 / 1000.0,
-                "max": histogram.max() as f64 / 1000.0,
-            },
+            "probe_latency_ms": probe_ms.json(),
+            "hit_latency_ms": hit_ms.json(),
         });
         std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
     }
