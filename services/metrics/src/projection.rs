@@ -185,37 +185,22 @@ pub async fn follow(
         .iter()
         .map(|c| (*c, ConsumerLabel::new(format!("{SNAPSHOT}:{c}"))))
         .collect();
-    let mut heads = BTreeMap::new();
+    // The contexts still behind the head they had at the start.
+    let mut behind: BTreeMap<&str, Position> = BTreeMap::new();
     let mut streams = Vec::new();
     for name in CONTEXTS {
         let context = Context::parse(name)?;
-        heads.insert(name.to_owned(), store.head(&context).await?);
+        let head = store.head(&context).await?;
         let after = view.read(|c| c.positions.get(name).copied().unwrap_or(Position::START));
+        if after < head {
+            behind.insert(name, head);
+        }
         let events = store.subscribe(&context, after).await?;
         streams.push(events.map(move |e| (name, e)).boxed());
     }
     let mut caught_up = Some(caught_up);
     let mut all = futures::stream::select_all(streams);
     let (mut unsaved, mut last_save) = (0u64, Instant::now());
-    // The contexts still behind the head they had at the start.
-    let mut behind: BTreeMap<&str, Position> = view.read(|c| {
-        heads
-            .iter()
-            .filter(|(name, head)| {
-                c.positions
-                    .get(name.as_str())
-                    .copied()
-                    .unwrap_or(Position::START)
-                    < **head
-            })
-            .filter_map(|(name, head)| {
-                CONTEXTS
-                    .iter()
-                    .find(|c| **c == name.as_str())
-                    .map(|c| (*c, *head))
-            })
-            .collect()
-    });
     if behind.is_empty()
         && let Some(done) = caught_up.take()
     {
