@@ -148,15 +148,21 @@ impl KpiView {
 
 /// Loads the last snapshot into `view`.
 pub async fn restore(store: &dyn EventStore, view: &KpiView) -> Result<(), ProjectionError> {
-    let counted = match store.load_snapshot(SNAPSHOT).await? {
-        Some(bytes) => {
-            serde_json::from_slice(&bytes).map_err(|e| ProjectionError::Snapshot(e.to_string()))?
-        }
-        None => Counted::default(),
-    };
+    let counted = load(store).await?.unwrap_or_default();
     *view.counted.write().unwrap_or_else(PoisonError::into_inner) = counted;
     view.changed();
     Ok(())
+}
+
+/// The last snapshot, if one was saved.
+async fn load(store: &dyn EventStore) -> Result<Option<Counted>, ProjectionError> {
+    store
+        .load_snapshot(SNAPSHOT)
+        .await?
+        .map(|bytes| {
+            serde_json::from_slice(&bytes).map_err(|e| ProjectionError::Snapshot(e.to_string()))
+        })
+        .transpose()
 }
 
 /// Saves `view` as the snapshot.
@@ -293,12 +299,10 @@ pub async fn follow(
 /// operators (`minsheng projections status`). Positions compare within a
 /// context only.
 pub async fn status(store: &dyn EventStore) -> Result<Vec<String>, ProjectionError> {
-    let view = KpiView::new();
-    let saved = store.load_snapshot(SNAPSHOT).await?.is_some();
-    restore(store, &view).await?;
+    let saved = load(store).await?;
     let mut lines = vec![format!(
         "{SNAPSHOT}: {}",
-        if saved {
+        if saved.is_some() {
             "snapshot saved"
         } else {
             "no snapshot yet"
@@ -307,7 +311,10 @@ pub async fn status(store: &dyn EventStore) -> Result<Vec<String>, ProjectionErr
     for name in CONTEXTS {
         let context = Context::parse(name)?;
         let head = store.head(&context).await?;
-        let at = view.read(|c| c.positions.get(name).copied().unwrap_or(Position::START));
+        let at = saved
+            .as_ref()
+            .and_then(|c| c.positions.get(name).copied())
+            .unwrap_or(Position::START);
         let state = if at >= head {
             "caught up".to_owned()
         } else {
