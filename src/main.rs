@@ -458,9 +458,22 @@ async fn run(plan: Plan) -> anyhow::Result<()> {
         println!("  dashboard: http://{}/", running.http_addr);
     }
     println!("  a token for calls: minsheng token --sub <you> --role <role>");
+    announce_when_ready(mode, running.readiness().changes());
     running.wait().await?;
     println!("minsheng {mode}: stopped");
     Ok(())
+}
+
+/// Prints "minsheng <mode>: ready" the first time the process is ready
+/// (every target caught up with its subscriptions, a leader's work started):
+/// listening is not being ready, and a script or test that starts the
+/// binary waits for this line rather than guessing.
+fn announce_when_ready(mode: &'static str, mut ready: tokio::sync::watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        if ready.wait_for(|ready| *ready).await.is_ok() {
+            println!("minsheng {mode}: ready");
+        }
+    });
 }
 
 /// A store URL as it may be printed: without credentials.

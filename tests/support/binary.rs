@@ -39,7 +39,9 @@ pub fn minsheng(args: &[&str], data_dir: &std::path::Path) -> Command {
     command
 }
 
-/// Starts the binary and reads the addresses it prints.
+/// Starts the binary, reads the addresses it prints and waits (up to 60 s)
+/// for it to say it is ready: it listens before its subscriptions have
+/// caught up, and health says NOT_SERVING until then.
 pub fn start(mut command: Command) -> Running {
     let mut child = command
         .stdout(Stdio::piped())
@@ -63,13 +65,15 @@ pub fn start(mut command: Command) -> Running {
             .parse()
             .ok()
     };
-    let (mut grpc, mut http) = (None, None);
-    while grpc.is_none() || http.is_none() {
+    let (mut grpc, mut http, mut ready) = (None, None, false);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ready {
         let line = lines
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the binary prints its addresses");
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the binary prints its addresses, then that it is ready");
         grpc = grpc.or_else(|| address_after(&line, "gRPC on "));
         http = http.or_else(|| address_after(&line, "HTTP on "));
+        ready = line.ends_with(": ready");
     }
     Running {
         child,
