@@ -1,12 +1,16 @@
 //! `minsheng`: one binary, many targets. This file only wires the command
 //! line to the crates; no domain logic lives here.
 //!
-//! Subcommands arrive with the issues that build them (`simulate`,
-//! `projections rebuild`); until then they do not exist rather than exist
-//! as stubs.
-//! Every flag has a `MINSHENG_*` environment equivalent.
+//! Subcommands arrive with the issues that build them (`simulate` has not
+//! yet); until then they do not exist rather than exist as stubs. Every
+//! flag has a `MINSHENG_*` environment equivalent.
+//!
+//! - [`run`]: `up` and `serve`, a process of targets on a store.
+//! - [`projections`]: `projections status` and `projections rebuild`.
+//! - [`targets`]: the targets this binary knows, by name.
 
 mod projections;
+mod run;
 mod targets;
 
 use std::net::SocketAddr;
@@ -19,11 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use minsheng_leader::kube_lease::{KubeLease, LeaseConfig};
 use minsheng_leader::{AlwaysLeader, LeaderElection};
 use minsheng_runtime::auth::TokenKeys;
-use minsheng_runtime::grpc::GrpcLimits;
 use minsheng_runtime::person_keys::PersonKeys;
-use minsheng_runtime::process::{self, ProcessConfig};
-use minsheng_runtime::shutdown::Shutdown;
-use minsheng_runtime::target::Target;
 use minsheng_runtime::telemetry;
 
 #[derive(Debug, Parser)]
@@ -353,7 +353,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             let (person_keys, _) = PersonKeys::load_or_create(&cli.data_dir.join("person.key"))?;
             let store_url = format!("sqlite://{}", cli.data_dir.join("events.db").display());
             let drain = listen.drain_delay.unwrap_or(Duration::ZERO);
-            run(Plan {
+            run::run(run::Plan {
                 mode: "up",
                 store_url,
                 replicas: 1,
@@ -379,7 +379,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             let key_file = key.or_in(&cli.data_dir);
             let keys = TokenKeys::load(&key_file)?;
             let drain = listen.drain_delay.unwrap_or(Duration::from_secs(5));
-            run(Plan {
+            run::run(run::Plan {
                 mode: "serve",
                 store_url: store,
                 replicas: store_replicas,
@@ -398,93 +398,6 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// What `up` and `serve` run.
-struct Plan {
-    mode: &'static str,
-    store_url: String,
-    replicas: usize,
-    targets: Vec<Arc<dyn Target>>,
-    keys: TokenKeys,
-    listen: Listen,
-    drain_delay: Duration,
-    leader: Arc<dyn LeaderElection>,
-    person_keys: PersonKeys,
-}
-
-async fn run(plan: Plan) -> anyhow::Result<()> {
-    let Plan {
-        mode,
-        store_url,
-        replicas,
-        targets,
-        keys,
-        listen,
-        drain_delay,
-        leader,
-        person_keys,
-    } = plan;
-    let store_url = store_url.as_str();
-    let shutdown = Shutdown::new();
-    shutdown.trigger_on_signals()?;
-    let store = minsheng_runtime::store::open(store_url, replicas)
-        .await
-        .with_context(|| format!("cannot open the store {}", redact(store_url)))?;
-    let config = ProcessConfig {
-        grpc_addr: listen.grpc_addr,
-        http_addr: listen.http_addr,
-        limits: GrpcLimits::default(),
-        keys,
-        drain_delay,
-        shutdown_grace: listen.shutdown_grace,
-        leader,
-        person_keys,
-    };
-    let running = process::start(config, store, &targets, shutdown).await?;
-    let names = if running.targets.is_empty() {
-        "none yet".to_owned()
-    } else {
-        running.targets.join(", ")
-    };
-    println!("minsheng {mode}: targets: {names}");
-    println!("  store: {}", redact(store_url));
-    println!("  gRPC on {} (health, reflection)", running.grpc_addr);
-    println!(
-        "  HTTP on {} (/healthz, /readyz, /metrics)",
-        running.http_addr
-    );
-    if running.targets.contains(&minsheng_metrics::target::NAME) {
-        println!("  dashboard: http://{}/", running.http_addr);
-    }
-    println!("  a token for calls: minsheng token --sub <you> --role <role>");
-    announce_when_ready(mode, running.readiness().changes());
-    running.wait().await?;
-    println!("minsheng {mode}: stopped");
-    Ok(())
-}
-
-/// Prints "minsheng <mode>: ready" the first time the process is ready
-/// (every target caught up with its subscriptions, a leader's work started):
-/// listening is not being ready, and a script or test that starts the
-/// binary waits for this line rather than guessing.
-fn announce_when_ready(mode: &'static str, mut ready: tokio::sync::watch::Receiver<bool>) {
-    tokio::spawn(async move {
-        if ready.wait_for(|ready| *ready).await.is_ok() {
-            println!("minsheng {mode}: ready");
-        }
-    });
-}
-
-/// A store URL as it may be printed: without credentials.
-pub(crate) fn redact(url: &str) -> String {
-    match url
-        .split_once("://")
-        .and_then(|(scheme, rest)| rest.split_once('@').map(|(_, host)| (scheme, host)))
-    {
-        Some((scheme, host)) => format!("{scheme}://***@{host}"),
-        None => url.to_owned(),
-    }
 }
 
 fn esdb_note() -> &'static str {

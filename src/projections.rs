@@ -14,7 +14,7 @@ use minsheng_runtime::auth::TokenKeys;
 pub async fn status(store_url: &str) -> anyhow::Result<()> {
     let store = minsheng_runtime::store::open(store_url, 1)
         .await
-        .with_context(|| format!("cannot open the store {}", crate::redact(store_url)))?;
+        .with_context(|| format!("cannot open the store {}", crate::run::redact(store_url)))?;
     for line in minsheng_metrics::projection::status(store.as_ref()).await? {
         println!("{line}");
     }
