@@ -7,9 +7,11 @@
 //! get, which a lagging replica may answer. Context logs are read with
 //! ordered consumers, which the client library recreates after a fault.
 //! Request ids and checkpoints live in the key-value buckets
-//! `MS_REQUESTS` and `MS_CHECKPOINTS`.
+//! `MS_REQUESTS` and `MS_CHECKPOINTS`, snapshots in the object store
+//! `MS_SNAPSHOTS` ([`buckets`]).
 
 mod append;
+mod buckets;
 mod commit;
 mod retry;
 
@@ -29,16 +31,11 @@ use crate::store::{
     AppendOutcome, EventStore, EventSubscription, ExpectedVersion, Position, check_checkpoint_name,
 };
 use crate::stream::{Context, RequestId, StreamName};
+use buckets::{CHECKPOINTS_BUCKET, Snapshots, key_value_bucket};
 use retry::{passing, retrying};
 
 /// A handle on a context's JetStream stream.
 type JsStream = stream::Stream<()>;
-
-const REQUESTS_BUCKET: &str = "MS_REQUESTS";
-const CHECKPOINTS_BUCKET: &str = "MS_CHECKPOINTS";
-/// Read models' snapshots: an object store, as a snapshot may outgrow a
-/// message (NATS caps those near 1 MiB); an object is replaced whole.
-const SNAPSHOTS_BUCKET: &str = "MS_SNAPSHOTS";
 
 /// How the backend uses the cluster.
 #[derive(Clone, Debug)]
@@ -114,9 +111,9 @@ impl JetStreamStore {
             .await
             .map_err(|e| StoreError::unavailable("connect to nats", e))?;
         let js = jetstream::new(client);
-        let requests = bucket(&js, REQUESTS_BUCKET, &config).await?;
-        let checkpoints = bucket(&js, CHECKPOINTS_BUCKET, &config).await?;
-        let snapshots = Snapshots(object_bucket(&js, SNAPSHOTS_BUCKET, &config).await?);
+        let requests = key_value_bucket(&js, buckets::REQUESTS_BUCKET, &config).await?;
+        let checkpoints = key_value_bucket(&js, CHECKPOINTS_BUCKET, &config).await?;
+        let snapshots = Snapshots::open(&js, &config).await?;
         Ok(JetStreamStore {
             js,
             config,
@@ -288,58 +285,6 @@ impl JetStreamStore {
         events.truncate(limit);
         Ok(events)
     }
-}
-
-async fn bucket(
-    js: &jetstream::Context,
-    name: &str,
-    config: &JetStreamConfig,
-) -> Result<kv::Store, StoreError> {
-    retrying(config.retry_for, "open jetstream bucket", || async {
-        if let Ok(store) = js.get_key_value(name).await {
-            return Ok(store);
-        }
-        js.create_key_value(kv::Config {
-            bucket: name.to_owned(),
-            history: 1,
-            storage: stream::StorageType::File,
-            num_replicas: config.replicas,
-            ..Default::default()
-        })
-        .await
-        .map_err(passing)
-    })
-    .await
-}
-
-/// The snapshot bucket (async-nats's handle has no `Debug`).
-struct Snapshots(async_nats::jetstream::object_store::ObjectStore);
-
-impl std::fmt::Debug for Snapshots {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(SNAPSHOTS_BUCKET)
-    }
-}
-
-async fn object_bucket(
-    js: &jetstream::Context,
-    name: &str,
-    config: &JetStreamConfig,
-) -> Result<async_nats::jetstream::object_store::ObjectStore, StoreError> {
-    retrying(config.retry_for, "open jetstream object store", || async {
-        if let Ok(store) = js.get_object_store(name).await {
-            return Ok(store);
-        }
-        js.create_object_store(async_nats::jetstream::object_store::Config {
-            bucket: name.to_owned(),
-            storage: stream::StorageType::File,
-            num_replicas: config.replicas,
-            ..Default::default()
-        })
-        .await
-        .map_err(passing)
-    })
-    .await
 }
 
 async fn ordered_messages(
@@ -522,32 +467,13 @@ impl EventStore for JetStreamStore {
 
     async fn load_snapshot(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         check_checkpoint_name(name)?;
-        retrying(self.config.retry_for, "read jetstream snapshot", || async {
-            use async_nats::jetstream::object_store::GetErrorKind;
-            use tokio::io::AsyncReadExt;
-            match self.snapshots.0.get(name).await {
-                Ok(mut object) => {
-                    let mut data = Vec::new();
-                    object.read_to_end(&mut data).await.map_err(passing)?;
-                    Ok(Some(data))
-                }
-                Err(e) if e.kind() == GetErrorKind::NotFound => Ok(None),
-                Err(e) => Err(passing(e)),
-            }
-        })
-        .await
+        self.snapshots.load(name, self.config.retry_for).await
     }
 
     async fn save_snapshot(&self, name: &str, data: Vec<u8>) -> Result<(), StoreError> {
         crate::store::check_snapshot(name, &data)?;
-        retrying(self.config.retry_for, "save jetstream snapshot", || async {
-            self.snapshots
-                .0
-                .put(name, &mut data.as_slice())
-                .await
-                .map(drop)
-                .map_err(passing)
-        })
-        .await
+        self.snapshots
+            .save(name, &data, self.config.retry_for)
+            .await
     }
 }
