@@ -112,6 +112,7 @@ pub async fn start(
         http: target_http,
         workers,
         subscribers,
+        singletons,
     } = registration;
 
     let subscription_env = SubscriptionEnv {
@@ -128,6 +129,13 @@ pub async fn start(
             (name, tokio::spawn(subscription::run(subscriber, env)))
         })
         .collect();
+    tasks.extend(singletons.into_iter().map(|subscriber| {
+        let name = format!("singleton subscription {}", subscriber.name());
+        let env = subscription_env.clone();
+        let election = config.leader.clone();
+        let task = subscription::run_while_leading(subscriber, env, election);
+        (name, tokio::spawn(task))
+    }));
     tasks.extend(
         workers
             .into_iter()

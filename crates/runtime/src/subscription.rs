@@ -19,6 +19,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::{FutureExt, StreamExt};
 use minsheng_eventstore::{Context, EventStore, Position, RecordedEvent, StoreError};
+use minsheng_leader::LeaderElection;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -225,18 +226,64 @@ pub struct SubscriptionEnv {
 /// Marks `subscriber` not ready at once, and returns the task that runs it
 /// until shutdown, then saves its checkpoint and returns.
 pub fn run(
-    subscriber: Box<dyn Subscriber>,
+    mut subscriber: Box<dyn Subscriber>,
     env: SubscriptionEnv,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
     let component = format!("subscription:{}", subscriber.name());
     env.readiness.set(&component, false);
-    follow_until_shutdown(subscriber, env, component)
+    async move { follow_until_shutdown(subscriber.as_mut(), &env, &component).await }
+}
+
+/// Returns the task that runs `subscriber` only while this replica leads
+/// the leadership of the subscriber's name (a reaction that writes, which
+/// one replica in the mesh is enough to run): it campaigns, follows from
+/// the checkpoint while leading, stops when leadership is lost and
+/// campaigns again; on shutdown it saves its checkpoint, then releases the
+/// leadership. Only one replica runs it, so it holds no replica's
+/// readiness back.
+pub fn run_while_leading(
+    mut subscriber: Box<dyn Subscriber>,
+    env: SubscriptionEnv,
+    election: std::sync::Arc<dyn LeaderElection>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let name = subscriber.name().to_owned();
+    let component = format!("subscription:{name}");
+    let env = SubscriptionEnv {
+        readiness: Readiness::new(),
+        ..env
+    };
+    async move {
+        loop {
+            let mut leadership = tokio::select! {
+                () = env.shutdown.wait() => return,
+                campaign = election.acquire(&name) => match campaign {
+                    Ok(leadership) => leadership,
+                    Err(error) => {
+                        tracing::error!(consumer = %name, %error, "cannot campaign: this subscription does not run here");
+                        return;
+                    }
+                },
+            };
+            tracing::info!(consumer = %name, "leading: following its events");
+            // Unlike `while_leader`, shutdown does not cut the work off:
+            // the subscription sees it, saves its checkpoint and returns.
+            tokio::select! {
+                () = leadership.lost() => {
+                    tracing::warn!(consumer = %name, "leadership lost: stopped following; campaigning again");
+                }
+                () = follow_until_shutdown(subscriber.as_mut(), &env, &component) => {
+                    leadership.release().await;
+                    return;
+                }
+            }
+        }
+    }
 }
 
 async fn follow_until_shutdown(
-    mut subscriber: Box<dyn Subscriber>,
-    env: SubscriptionEnv,
-    component: String,
+    subscriber: &mut dyn Subscriber,
+    env: &SubscriptionEnv,
+    component: &str,
 ) {
     let name = subscriber.name().to_owned();
     let label = ConsumerLabel {
@@ -244,7 +291,7 @@ async fn follow_until_shutdown(
     };
     let mut backoff = FIRST_BACKOFF;
     loop {
-        match follow(subscriber.as_mut(), &env, &component, &label).await {
+        match follow(subscriber, env, component, &label).await {
             Ok(()) => return,
             Err(error) => {
                 env.metrics.restarted(&label);

@@ -54,6 +54,7 @@ pub struct Registration {
     pub(crate) http: axum::Router,
     pub(crate) workers: Vec<(String, BoxFuture<'static, ()>)>,
     pub(crate) subscribers: Vec<Box<dyn Subscriber>>,
+    pub(crate) singletons: Vec<Box<dyn Subscriber>>,
 }
 
 impl std::fmt::Debug for Registration {
@@ -62,6 +63,7 @@ impl std::fmt::Debug for Registration {
             .field("services", &self.service_names)
             .field("workers", &self.workers.len())
             .field("subscriptions", &self.subscribers.len())
+            .field("singleton_subscriptions", &self.singletons.len())
             .finish_non_exhaustive()
     }
 }
@@ -105,6 +107,15 @@ impl Registration {
     /// checkpoint on; the process is not ready until it has caught up.
     pub fn subscription(&mut self, subscriber: impl Subscriber) -> &mut Self {
         self.subscribers.push(Box::new(subscriber));
+        self
+    }
+
+    /// A subscriber that only the leader of its name runs in the whole
+    /// mesh (a reaction that writes: every replica campaigns, one follows,
+    /// another takes over from the checkpoint if it goes); it does not hold
+    /// readiness back. See [`crate::subscription::run_while_leading`].
+    pub fn singleton_subscription(&mut self, subscriber: impl Subscriber) -> &mut Self {
+        self.singletons.push(Box::new(subscriber));
         self
     }
 

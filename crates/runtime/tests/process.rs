@@ -14,18 +14,13 @@ use std::time::{Duration, Instant};
 
 use minsheng_eventstore::{EventStore, ExpectedVersion, NewEvent, StreamName};
 use minsheng_runtime::grpc::command::REQUEST_ID_HEADER;
-use support::{App, AppOptions, Note, SERVICE, channel, http_get, officer_token, say, spawn_app};
+use support::{
+    App, AppOptions, SERVICE, channel, eventually, http_get, note, officer_token, say, spawn_app,
+};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-
-fn note(id: &str, text: &str) -> Note {
-    Note {
-        id: id.into(),
-        text: text.into(),
-    }
-}
 
 async fn health_of(app: &App, service: &str) -> i32 {
     HealthClient::new(channel(app.grpc).await)
@@ -36,15 +31,6 @@ async fn health_of(app: &App, service: &str) -> i32 {
         .unwrap()
         .into_inner()
         .status
-}
-
-/// Polls `probe` until it holds, for at most 20 s.
-async fn eventually(what: &str, mut probe: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !probe().await {
-        assert!(Instant::now() < deadline, "never happened: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,6 +3,9 @@
 //! the store, so the reaction survives a crash between the alert and the
 //! block: it runs again from the checkpoint (blocking is idempotent), and
 //! the analyst's call is answered as soon as the alert itself is durable.
+//! A singleton: only the replica that leads `fraud-block-named-numbers`
+//! runs it (another would only find the numbers blocked already), and a
+//! new leader resumes from the checkpoint.
 
 use std::sync::Arc;
 

@@ -97,7 +97,7 @@ impl Target for FraudTarget {
                 ],
             )
             .subscription(live::subscriber(live, fraud.clone()))
-            .subscription(crate::reactions::BlockNamedNumbers::new(app.clone(), fraud))
+            .singleton_subscription(crate::reactions::BlockNamedNumbers::new(app.clone(), fraud))
             .worker(
                 "fraud deadline timer",
                 Box::pin(crate::deadlines::run(

@@ -7,6 +7,9 @@
 //!   `testing.note.<id>`, with the runtime's command context as metadata,
 //!   and answers once it is durable.
 //!
+//! A second subscriber, `notebook-reactor`, is a singleton: it counts only
+//! on the replica that leads (an election the test decides, [`LeaderByHand`]).
+//!
 //! [`spawn_app`] starts a whole process on port 0 around it.
 
 #![allow(dead_code, clippy::unwrap_used)]
@@ -20,6 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use minsheng_eventstore::{EventStore, ExpectedVersion, NewEvent, RecordedEvent, StreamName};
+use minsheng_leader::{LeaderElection, LeaderError, Leadership};
 use minsheng_runtime::auth::{Caller, TokenKeys};
 use minsheng_runtime::grpc::GrpcLimits;
 use minsheng_runtime::grpc::command::command_context;
@@ -155,6 +159,7 @@ impl tower::Service<http::Request<Body>> for Notebook {
 
 /// Counts notes; holds each event until `open` is true.
 struct NoteCounter {
+    name: &'static str,
     context: minsheng_eventstore::Context,
     counted: Arc<AtomicU64>,
     open: watch::Receiver<bool>,
@@ -163,7 +168,7 @@ struct NoteCounter {
 #[async_trait]
 impl Subscriber for NoteCounter {
     fn name(&self) -> &str {
-        "notebook-counter"
+        self.name
     }
 
     fn context(&self) -> &minsheng_eventstore::Context {
@@ -183,6 +188,8 @@ impl Subscriber for NoteCounter {
 pub struct NotebookTarget {
     pub counted: Arc<AtomicU64>,
     pub open: watch::Receiver<bool>,
+    /// What the singleton `notebook-reactor` counted on this replica.
+    pub reacted: Arc<AtomicU64>,
 }
 
 #[async_trait]
@@ -205,9 +212,16 @@ impl Target for NotebookTarget {
                 &[("Say", &["officer"]), ("Write", &["officer"])],
             )
             .subscription(NoteCounter {
+                name: "notebook-counter",
                 context: minsheng_eventstore::Context::parse("testing").unwrap(),
                 counted: self.counted.clone(),
                 open: self.open.clone(),
+            })
+            .singleton_subscription(NoteCounter {
+                name: "notebook-reactor",
+                context: minsheng_eventstore::Context::parse("testing").unwrap(),
+                counted: self.reacted.clone(),
+                open: watch::channel(true).1,
             });
         Ok(())
     }
@@ -228,6 +242,39 @@ pub struct AppOptions {
     pub shutdown_grace: Duration,
     /// Whether the counter handles events from the start.
     pub counter_open: bool,
+    /// Who leads the singleton workers: always this process, by default.
+    pub leader: Arc<dyn LeaderElection>,
+}
+
+/// An election the test decides: this replica leads while its switch is
+/// on, and loses the leadership when it is turned off.
+#[derive(Clone, Debug)]
+pub struct LeaderByHand {
+    leading: Arc<watch::Sender<bool>>,
+}
+
+impl LeaderByHand {
+    pub fn not_leading() -> Self {
+        LeaderByHand {
+            leading: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    pub fn set(&self, leading: bool) {
+        self.leading.send_replace(leading);
+    }
+}
+
+#[async_trait]
+impl LeaderElection for LeaderByHand {
+    async fn acquire(&self, name: &str) -> Result<Leadership, LeaderError> {
+        let mut switch = self.leading.subscribe();
+        switch
+            .wait_for(|leading| *leading)
+            .await
+            .map_err(|e| LeaderError::Stopped(e.to_string()))?;
+        Ok(Leadership::new(name, self.leading.subscribe(), None))
+    }
 }
 
 impl Default for AppOptions {
@@ -236,6 +283,7 @@ impl Default for AppOptions {
             drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(10),
             counter_open: true,
+            leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
         }
     }
 }
@@ -246,6 +294,7 @@ pub struct App {
     pub shutdown: Shutdown,
     pub store: Arc<dyn EventStore>,
     pub counted: Arc<AtomicU64>,
+    pub reacted: Arc<AtomicU64>,
     pub open_counter: watch::Sender<bool>,
     pub stopped: tokio::task::JoinHandle<Result<(), ProcessError>>,
 }
@@ -254,9 +303,11 @@ pub struct App {
 pub async fn spawn_app_on(store: Arc<dyn EventStore>, options: AppOptions) -> App {
     let (open_counter, open) = watch::channel(options.counter_open);
     let counted = Arc::new(AtomicU64::new(0));
+    let reacted = Arc::new(AtomicU64::new(0));
     let target: Arc<dyn Target> = Arc::new(NotebookTarget {
         counted: counted.clone(),
         open,
+        reacted: reacted.clone(),
     });
     let shutdown = Shutdown::new();
     let config = ProcessConfig {
@@ -266,7 +317,7 @@ pub async fn spawn_app_on(store: Arc<dyn EventStore>, options: AppOptions) -> Ap
         keys: keys(),
         drain_delay: options.drain_delay,
         shutdown_grace: options.shutdown_grace,
-        leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
+        leader: options.leader,
         person_keys: minsheng_runtime::person_keys::PersonKeys::from_secret(b"test person key"),
     };
     let running = process::start(config, store.clone(), &[target], shutdown.clone())
@@ -278,6 +329,7 @@ pub async fn spawn_app_on(store: Arc<dyn EventStore>, options: AppOptions) -> Ap
         shutdown,
         store,
         counted,
+        reacted,
         open_counter,
         stopped: tokio::spawn(running.wait()),
     };
@@ -382,6 +434,25 @@ pub async fn write(
         )
         .await
         .map(|r| r.into_inner().version)
+}
+
+pub fn note(id: &str, text: &str) -> Note {
+    Note {
+        id: id.into(),
+        text: text.into(),
+    }
+}
+
+/// Polls `probe` until it holds, for at most 20 s.
+pub async fn eventually(what: &str, mut probe: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !probe().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// The value of the first sample line starting with `prefix`.
