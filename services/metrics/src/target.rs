@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use minsheng_proto::metrics::v1 as pb;
+use minsheng_runtime::shutdown::Shutdown;
 use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
 
 use crate::grpc::{KpisApi, ProjectionsApi};
@@ -43,18 +44,22 @@ impl Target for MetricsTarget {
             registry.register_collector(Box::new(crate::gauges::KpiGauges { view: view.clone() }));
         });
         let leading = Arc::new(AtomicBool::new(false));
+        // The campaign ends once the projection has returned, not at the
+        // shutdown signal: released first, the leadership would turn the
+        // projection's last save on the way out into a no-op.
+        let projection_returned = Shutdown::new();
 
         let campaign = {
-            let (leader, stop, leading) = (
+            let (leader, returned, leading) = (
                 context.leader.clone(),
-                context.shutdown.clone(),
+                projection_returned.clone(),
                 leading.clone(),
             );
             async move {
                 let outcome = minsheng_leader::while_leader(
                     leader.as_ref(),
                     "metrics-projection",
-                    stop.wait(),
+                    returned.wait(),
                     || {
                         let leading = leading.clone();
                         async move {
@@ -70,7 +75,7 @@ impl Target for MetricsTarget {
                 }
             }
         };
-        let follow = {
+        let follow_until_stopped = {
             let (store, view, stop, readiness, metrics) = (
                 context.store.clone(),
                 view.clone(),
@@ -107,6 +112,10 @@ impl Target for MetricsTarget {
                     }
                 }
             }
+        };
+        let follow = async move {
+            follow_until_stopped.await;
+            projection_returned.trigger();
         };
         registration
             .grpc(

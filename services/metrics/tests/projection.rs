@@ -329,3 +329,31 @@ async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each
     }
     following.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_that_stops_saves_what_it_counted_on_the_way_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn EventStore> =
+        Arc::new(SqliteStore::open(dir.path().join("events.db")).unwrap());
+    for n in 0..10 {
+        register(store.as_ref(), n).await;
+    }
+    // Ready means caught up: the 10 are counted, and (well within the 2 s
+    // and 10,000 events of the default policy) not saved yet.
+    let process = minsheng_runtime::local::start(
+        store.clone(),
+        &[Arc::new(minsheng_metrics::target::MetricsTarget)],
+        minsheng_runtime::auth::TokenKeys::from_secret(b"test"),
+        minsheng_runtime::person_keys::PersonKeys::from_secret(b"test"),
+    )
+    .await
+    .unwrap();
+    process.stop().await.unwrap();
+    let saved = KpiView::new();
+    projection::restore(store.as_ref(), &saved).await.unwrap();
+    assert_eq!(
+        registered(&saved),
+        10,
+        "the leader saved its book before it gave the leadership up"
+    );
+}
