@@ -1,0 +1,207 @@
+//! Emergency stop-payments: answered once, by the institution asked, or
+//! expired at the deadline.
+
+use std::time::Duration;
+
+use minsheng_proto::fraud::v1 as pb;
+use tonic::Code;
+use tonic::transport::Channel;
+
+use super::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_payment_is_answered_once_by_its_own_institution() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn(dir.path(), chrono::Duration::hours(2)).await;
+    let alert_id = app
+        .alerts()
+        .await
+        .report_alert(as_role("fraud-analyst", alert()))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let request = pb::RequestStopPaymentRequest {
+        alert_id: alert_id.clone(),
+        account_index: 0,
+        amount_fen: 270_000_000,
+    };
+    let stop_id = app
+        .stops()
+        .await
+        .request_stop_payment(as_role("fraud-analyst", request))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+
+    let answer = |amount| pb::AnswerStopPaymentRequest {
+        stop_payment_id: stop_id.clone(),
+        outcome: pb::StopOutcome::Frozen as i32,
+        amount_fen: amount,
+        reason: String::new(),
+    };
+    let foreign = app
+        .stops()
+        .await
+        .answer_stop_payment(as_partner_of("partner", Some("alipay"), answer(1)))
+        .await
+        .unwrap_err();
+    assert_eq!(foreign.code(), Code::PermissionDenied, "{foreign:?}");
+    let nameless = app
+        .stops()
+        .await
+        .answer_stop_payment(as_partner_of("partner", None, answer(1)))
+        .await
+        .unwrap_err();
+    assert_eq!(nameless.code(), Code::PermissionDenied);
+    let too_much = app
+        .stops()
+        .await
+        .answer_stop_payment(as_partner_of("partner", Some("icbc"), answer(270_000_001)))
+        .await
+        .unwrap_err();
+    assert_eq!(too_much.code(), Code::FailedPrecondition);
+    app.stops()
+        .await
+        .answer_stop_payment(as_partner_of("partner", Some("icbc"), answer(270_000_000)))
+        .await
+        .unwrap();
+    let twice = app
+        .stops()
+        .await
+        .answer_stop_payment(as_partner_of("partner", Some("icbc"), answer(5)))
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code(), Code::FailedPrecondition);
+
+    eventually("the alert shows the outcome", async || {
+        let view = app
+            .alerts()
+            .await
+            .get_alert(as_role(
+                "fraud-analyst",
+                pb::GetAlertRequest {
+                    alert_id: alert_id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        view.stop_payments
+            .first()
+            .is_some_and(|s| s.outcome == "frozen")
+    })
+    .await;
+    let view = app
+        .alerts()
+        .await
+        .get_alert(as_role(
+            "fraud-analyst",
+            pb::GetAlertRequest {
+                alert_id: alert_id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(view.stop_payments[0].account_masked, "****3445");
+    let totals = app
+        .alerts()
+        .await
+        .get_totals(as_role("officer", pb::GetTotalsRequest {}))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (
+            totals.alerts,
+            totals.reported_fen,
+            totals.stopped_fen,
+            totals.frozen
+        ),
+        (1, 270_000_000, 270_000_000, 1)
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_request_expires_at_its_deadline_even_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn(dir.path(), chrono::Duration::seconds(2)).await;
+    let alert_id = app
+        .alerts()
+        .await
+        .report_alert(as_role("fraud-analyst", alert()))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let request = |amount| pb::RequestStopPaymentRequest {
+        alert_id: alert_id.clone(),
+        account_index: 0,
+        amount_fen: amount,
+    };
+    let first = app
+        .stops()
+        .await
+        .request_stop_payment(as_role("fraud-analyst", request(100)))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let second = app
+        .stops()
+        .await
+        .request_stop_payment(as_role("fraud-analyst", request(200)))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    // The process stops before either deadline; the second is expired by the next process.
+    let expired_in = |app: &App| {
+        let alert_id = alert_id.clone();
+        let channel = app.grpc;
+        async move {
+            let channel = Channel::from_shared(format!("http://{channel}"))
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            let view = pb::alerts_client::AlertsClient::new(channel)
+                .get_alert(as_role("fraud-analyst", pb::GetAlertRequest { alert_id }))
+                .await
+                .unwrap()
+                .into_inner();
+            view.stop_payments
+                .iter()
+                .filter(|s| s.outcome == "expired")
+                .map(|s| s.stop_payment_id.clone())
+                .collect::<Vec<_>>()
+        }
+    };
+    app.stop().await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let app = spawn(dir.path(), chrono::Duration::seconds(2)).await;
+    eventually("both expired", async || expired_in(&app).await.len() == 2).await;
+    let mut expired = expired_in(&app).await;
+    expired.sort();
+    let mut expected = vec![first.clone(), second];
+    expected.sort();
+    assert_eq!(expired, expected);
+    let late = pb::AnswerStopPaymentRequest {
+        stop_payment_id: first,
+        outcome: pb::StopOutcome::Stopped as i32,
+        amount_fen: 100,
+        reason: String::new(),
+    };
+    let refused = app
+        .stops()
+        .await
+        .answer_stop_payment(as_partner_of("partner", Some("icbc"), late))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(refused.message().contains("expired"), "{refused:?}");
+    app.stop().await;
+}

@@ -1,0 +1,142 @@
+//! The process under test, its clients, tokens and the requests the cases share.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use minsheng_eventstore::{Context, EventStore, Position};
+use minsheng_fraud::FraudTarget;
+use minsheng_fraud::app::FraudConfig;
+use minsheng_proto::fraud::v1 as pb;
+use minsheng_runtime::auth::TokenKeys;
+use minsheng_runtime::local::{self, LocalProcess};
+use minsheng_runtime::person_keys::PersonKeys;
+use minsheng_runtime::target::Target;
+use tonic::Request;
+use tonic::transport::Channel;
+
+pub const VICTIM: &str = "11010519491231002X";
+pub const FRAUDSTER_PHONE: &str = "17012345678";
+
+pub fn keys() -> TokenKeys {
+    TokenKeys::from_secret(b"the fraud tests' signing key!!!!")
+}
+
+pub struct App {
+    pub grpc: std::net::SocketAddr,
+    pub store: Arc<dyn EventStore>,
+    pub process: LocalProcess,
+}
+
+pub async fn spawn(dir: &std::path::Path, deadline: chrono::Duration) -> App {
+    let url = format!("sqlite://{}", dir.join("events.db").display());
+    let store = minsheng_runtime::store::open(&url, 1).await.unwrap();
+    let target: Arc<dyn Target> = Arc::new(FraudTarget {
+        config: FraudConfig {
+            stop_deadline: deadline,
+        },
+    });
+    let person_keys = PersonKeys::from_secret(b"the fraud tests' person key.....");
+    let process = local::start(store.clone(), &[target], keys(), person_keys)
+        .await
+        .unwrap();
+    App {
+        grpc: process.grpc,
+        store,
+        process,
+    }
+}
+
+pub async fn eventually(what: &str, mut probe: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !probe().await {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+impl App {
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.grpc))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+    pub async fn alerts(&self) -> pb::alerts_client::AlertsClient<Channel> {
+        pb::alerts_client::AlertsClient::new(self.channel().await)
+    }
+    pub async fn stops(&self) -> pb::stop_payments_client::StopPaymentsClient<Channel> {
+        pb::stop_payments_client::StopPaymentsClient::new(self.channel().await)
+    }
+    pub async fn firewall(&self) -> pb::firewall_client::FirewallClient<Channel> {
+        pb::firewall_client::FirewallClient::new(self.channel().await)
+    }
+    pub async fn fugitives(&self) -> pb::fugitives_client::FugitivesClient<Channel> {
+        pb::fugitives_client::FugitivesClient::new(self.channel().await)
+    }
+    pub async fn events(&self) -> usize {
+        self.store
+            .read_all(&Context::parse("fraud").unwrap(), Position::START, 100_000)
+            .await
+            .unwrap()
+            .len()
+    }
+    pub async fn stop(self) {
+        self.process.stop().await.unwrap();
+    }
+}
+
+pub fn as_role<T>(role: &str, message: T) -> Request<T> {
+    as_partner_of(role, None, message)
+}
+
+pub fn as_partner_of<T>(role: &str, institution: Option<&str>, message: T) -> Request<T> {
+    let token = keys()
+        .mint_for(
+            &format!("{role}-1"),
+            &[role.to_owned()],
+            institution,
+            Duration::from_secs(600),
+        )
+        .unwrap();
+    let mut request = Request::new(message);
+    minsheng_runtime::auth::attach_bearer(&mut request, &token).unwrap();
+    request
+}
+
+pub fn now() -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: chrono::Utc::now().timestamp(),
+        nanos: 0,
+    }
+}
+
+pub fn alert() -> pb::ReportAlertRequest {
+    pb::ReportAlertRequest {
+        victim_resident_id: VICTIM.into(),
+        amount_fen: 270_000_000,
+        channel: pb::FraudChannel::PhoneCall as i32,
+        transferred_at: Some(now()),
+        accounts: vec![pb::ReceivingAccount {
+            account: "6222020200112233445".into(),
+            institution: "icbc".into(),
+        }],
+        fraud_numbers: vec![FRAUDSTER_PHONE.into()],
+    }
+}
+
+pub async fn screen(app: &App, numbers: &[&str]) -> Vec<pb::Verdict> {
+    app.firewall()
+        .await
+        .screen(as_partner_of(
+            "partner",
+            Some("icbc"),
+            pb::ScreenRequest {
+                numbers: numbers.iter().map(|n| n.to_string()).collect(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .verdicts
+}
