@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 
 use minsheng_eventstore::{EventStore, ExpectedVersion, NewEvent, StreamName};
 use minsheng_runtime::grpc::command::REQUEST_ID_HEADER;
-use support::{
-    App, AppOptions, SERVICE, channel, eventually, http_get, note, officer_token, say, spawn_app,
-};
+use minsheng_testkit::eventually;
+use support::{App, AppOptions, SERVICE, channel, http_get, note, officer_token, say, spawn_app};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use minsheng_eventstore::{Context, EventStore, Position};
-use support::{AppOptions, LeaderByHand, channel, eventually, note, officer_token};
+use minsheng_testkit::eventually;
+use support::{AppOptions, LeaderByHand, channel, note, officer_token};
 
 const REACTOR: &str = "notebook-reactor";
 

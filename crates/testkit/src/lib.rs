@@ -13,6 +13,9 @@
 //!
 //! Nothing here touches 127.0.0.1:4222 or any server it did not start.
 //!
+//! With the `tokio` feature, [`eventually`] polls for what a test caused
+//! to show, bounded, and [`http_get_async`] probes a server from async code.
+//!
 //! With the `otlp` feature, [`otlp::OtlpReceiver`] is a real OTLP/gRPC trace
 //! receiver (the protocol's own types on a tonic server) that keeps what it
 //! is sent.
@@ -21,8 +24,12 @@ mod nats;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 mod ports;
+#[cfg(feature = "tokio")]
+mod wait;
 
 #[cfg(feature = "tokio")]
 pub use nats::http_get_async;
 pub use nats::{NatsCluster, NatsServer, http_get, nats_server_binary};
 pub use ports::free_port;
+#[cfg(feature = "tokio")]
+pub use wait::{EVENTUALLY_WITHIN, eventually};

@@ -443,18 +443,6 @@ pub fn note(id: &str, text: &str) -> Note {
     }
 }
 
-/// Polls `probe` until it holds, for at most 20 s.
-pub async fn eventually(what: &str, mut probe: impl AsyncFnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !probe().await {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never happened: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// The value of the first sample line starting with `prefix`.
 pub fn sample(metrics: &str, prefix: &str) -> Option<f64> {
     metrics

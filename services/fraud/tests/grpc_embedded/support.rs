@@ -12,6 +12,8 @@ use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_runtime::target::Target;
 use tonic::Request;
+
+pub use minsheng_testkit::eventually;
 use tonic::transport::Channel;
 
 pub const VICTIM: &str = "11010519491231002X";
@@ -43,14 +45,6 @@ pub async fn spawn(dir: &std::path::Path, deadline: chrono::Duration) -> App {
         grpc: process.grpc,
         store,
         process,
-    }
-}
-
-pub async fn eventually(what: &str, mut probe: impl AsyncFnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !probe().await {
-        assert!(std::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

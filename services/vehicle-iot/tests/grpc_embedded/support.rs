@@ -2,18 +2,17 @@
 //! embedded store or a testkit nats-server, and clients with tokens for
 //! each role.
 
-#![allow(dead_code, clippy::unwrap_used)]
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use minsheng_eventstore::EventStore;
+use minsheng_eventstore::{Context, EventStore, Position};
 use minsheng_proto::vehicle::v1 as pb;
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_runtime::target::Target;
+use minsheng_testkit::eventually;
 use minsheng_vehicle_iot::VehicleIotTarget;
 use tonic::Request;
 use tonic::transport::Channel;
@@ -157,4 +156,60 @@ pub fn sighting(tag: &str, reader: &str) -> pb::Sighting {
         reader_id: reader.into(),
         seen_at: Some(now()),
     }
+}
+
+pub const TAG: &str = "E20000172211010218905BD1";
+pub const CLEAN_TAG: &str = "E20000172211010218905BD2";
+
+pub async fn events_in(app: &App) -> usize {
+    app.store
+        .read_all(
+            &Context::parse("vehicle").unwrap(),
+            Position::START,
+            100_000,
+        )
+        .await
+        .unwrap()
+        .len()
+}
+
+/// A reader in Lucheng, two bikes, one of them reported stolen.
+pub async fn city_with_a_stolen_bike(app: &App) {
+    app.readers()
+        .await
+        .install_reader(as_role("iot-admin", reader("RD-LC-0001", "lucheng")))
+        .await
+        .unwrap();
+    let mut ebikes = app.ebikes().await;
+    ebikes
+        .register_ebike(as_role("registration-clerk", registration(TAG)))
+        .await
+        .unwrap();
+    ebikes
+        .register_ebike(as_role("registration-clerk", registration(CLEAN_TAG)))
+        .await
+        .unwrap();
+    ebikes
+        .report_stolen(as_role("officer", theft(TAG)))
+        .await
+        .unwrap();
+}
+
+/// Waits until the live read models have seen every event written so far.
+pub async fn stolen_known(app: &App) {
+    let head = app
+        .store
+        .head(&Context::parse("vehicle").unwrap())
+        .await
+        .unwrap();
+    eventually("the live view caught up", async || {
+        let (_, metrics) = http_get(app.http, "/metrics").await;
+        let prefix = "minsheng_subscription_position{consumer=\"vehicle-live\"} ";
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .is_some_and(|position| position >= head.0)
+    })
+    .await;
 }

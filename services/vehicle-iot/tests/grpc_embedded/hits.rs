@@ -1,0 +1,217 @@
+//! Stolen bikes: a reader's sighting raises one hit for the console, a
+//! recovered bike goes home, a restart forgets nothing.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use minsheng_proto::vehicle::v1 as pb;
+use tonic::Code;
+
+use super::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stolen_bike_seen_by_a_reader_raises_one_hit_that_reaches_the_dispatch_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_embedded(dir.path()).await;
+    city_with_a_stolen_bike(&app).await;
+    stolen_known(&app).await;
+    let mut watch = app
+        .sightings()
+        .await
+        .watch_hits(as_role(
+            "officer",
+            pb::HitFilter {
+                district: "lucheng".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let before = events_in(&app).await;
+    let base_station = futures::stream::iter(vec![
+        sighting(TAG, "RD-LC-0001"),
+        sighting(TAG, "RD-LC-0001"),
+        sighting(CLEAN_TAG, "RD-LC-0001"),
+        sighting(CLEAN_TAG, "RD-NOWHERE"),
+    ]);
+    let summary = app
+        .sightings()
+        .await
+        .record_sightings(as_role("iot-reader", base_station))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (
+            summary.received,
+            summary.hits,
+            summary.repeated,
+            summary.counted,
+            summary.refused
+        ),
+        (4, 1, 1, 1, 1),
+        "{summary:?}"
+    );
+    assert!(
+        summary.refusals[0].contains("unknown reader"),
+        "{:?}",
+        summary.refusals
+    );
+    assert_eq!(
+        events_in(&app).await,
+        before + 1,
+        "one hit stored, nothing else"
+    );
+
+    let hit = tokio::time::timeout(Duration::from_secs(20), watch.next())
+        .await
+        .expect("the hit arrives")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            hit.tag_id.as_str(),
+            hit.reader_id.as_str(),
+            hit.district.as_str()
+        ),
+        (TAG, "RD-LC-0001", "lucheng")
+    );
+    assert_eq!(hit.case_id, "WZ-2015-0001");
+
+    let listed = app
+        .sightings()
+        .await
+        .list_hits(as_role(
+            "officer",
+            pb::ListHitsRequest {
+                district: "lucheng".into(),
+                from: Some(prost_types::Timestamp {
+                    seconds: now().seconds - 3600,
+                    nanos: 0,
+                }),
+                to: Some(prost_types::Timestamp {
+                    seconds: now().seconds + 3600,
+                    nanos: 0,
+                }),
+                limit: 0,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.hits.len(), 1);
+
+    let bike = app
+        .ebikes()
+        .await
+        .get_ebike(as_role(
+            "officer",
+            pb::GetEbikeRequest { tag_id: TAG.into() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(bike.status, pb::EbikeStatus::Stolen as i32);
+    assert_eq!(bike.hits, 1);
+    assert_eq!(bike.owner_phone_masked, "138****5678");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recovered_bike_goes_back_to_its_owner_and_its_sightings_are_only_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_embedded(dir.path()).await;
+    city_with_a_stolen_bike(&app).await;
+    let mut ebikes = app.ebikes().await;
+    ebikes
+        .record_recovery(as_role(
+            "officer",
+            pb::RecordRecoveryRequest {
+                tag_id: TAG.into(),
+                place: "a repair shop".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    ebikes
+        .return_to_owner(as_role(
+            "officer",
+            pb::ReturnToOwnerRequest { tag_id: TAG.into() },
+        ))
+        .await
+        .unwrap();
+    let solved = ebikes
+        .record_case_solved(as_role(
+            "officer",
+            pb::RecordCaseSolvedRequest {
+                tag_id: TAG.into(),
+                suspects: 2,
+                theft_and_resale_ring: true,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(solved.version, 5);
+    let again = ebikes
+        .record_case_solved(as_role(
+            "officer",
+            pb::RecordCaseSolvedRequest {
+                tag_id: TAG.into(),
+                suspects: 2,
+                theft_and_resale_ring: true,
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+
+    // Wait until the desk has seen the recovery, then a sighting is only counted.
+    let mut counted = false;
+    for _ in 0..100 {
+        let summary = app
+            .sightings()
+            .await
+            .record_sighting_batch(as_role(
+                "iot-reader",
+                pb::SightingBatch {
+                    sightings: vec![sighting(TAG, "RD-LC-0001")],
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        if summary.counted == 1 {
+            counted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(counted);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_process_still_knows_the_stolen_bikes() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_embedded(dir.path()).await;
+    city_with_a_stolen_bike(&app).await;
+    app.stop().await;
+
+    let app = spawn_embedded(dir.path()).await;
+    let summary = app
+        .sightings()
+        .await
+        .record_sighting_batch(as_role(
+            "iot-reader",
+            pb::SightingBatch {
+                sightings: vec![sighting(TAG, "RD-LC-0001")],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(summary.hits, 1, "rebuilt before ready: {summary:?}");
+    app.stop().await;
+}

@@ -1,0 +1,10 @@
+//! The vehicle-iot services end to end over gRPC, in embedded mode: a real
+//! process on port 0 with its SQLite store, real clients, real tokens.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+mod support;
+
+mod hits;
+mod people;
+mod refusals;
