@@ -176,14 +176,32 @@ struct PersonKeyFile {
     path: Option<PathBuf>,
 }
 
+/// A running process to ask, and the key to mint its token with.
+#[derive(Debug, clap::Args)]
+struct RunningProcess {
+    /// The running process's gRPC endpoint.
+    #[arg(
+        long,
+        env = "MINSHENG_ENDPOINT",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    endpoint: String,
+    #[command(flatten)]
+    key: KeyFile,
+}
+
 #[derive(Debug, Subcommand)]
 enum ProjectionsAction {
     /// Where each projection's saved snapshot stands against each context's
-    /// last event.
+    /// last event, then (if a process answers at `--endpoint`) where its
+    /// live projection stands: position, lag and events per second over
+    /// one second.
     Status {
         /// The store to read; default: the embedded store in the data dir.
         #[arg(long, env = "MINSHENG_STORE")]
         store: Option<String>,
+        #[command(flatten)]
+        process: RunningProcess,
     },
     /// Replay every event into a fresh state in a running process and swap
     /// it in when caught up; readers keep the current figures meanwhile.
@@ -195,15 +213,8 @@ enum ProjectionsAction {
         /// The projection: `metrics`.
         #[arg(value_parser = ["metrics"])]
         projection: String,
-        /// The running process's gRPC endpoint.
-        #[arg(
-            long,
-            env = "MINSHENG_ENDPOINT",
-            default_value = "http://127.0.0.1:50051"
-        )]
-        endpoint: String,
         #[command(flatten)]
-        key: KeyFile,
+        process: RunningProcess,
     },
 }
 
@@ -303,25 +314,32 @@ async fn main() -> anyhow::Result<()> {
 async fn run_command(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Projections {
-            action: ProjectionsAction::Status { store },
+            action: ProjectionsAction::Status { store, process },
         } => {
             let url = store.unwrap_or_else(|| {
                 format!("sqlite://{}", cli.data_dir.join("events.db").display())
             });
             projections::status(&url).await?;
+            let key_file = process.key.or_in(&cli.data_dir);
+            match TokenKeys::load(&key_file) {
+                Ok(keys) => projections::live_status(&process.endpoint, &keys).await,
+                Err(_) => println!(
+                    "live: no JWT key at {} to ask a running process with",
+                    key_file.display()
+                ),
+            }
         }
         Command::Projections {
             action:
                 ProjectionsAction::Rebuild {
                     projection,
-                    endpoint,
-                    key,
+                    process,
                 },
         } => {
-            let path = key.path.unwrap_or_else(|| cli.data_dir.join("jwt.key"));
+            let path = process.key.or_in(&cli.data_dir);
             let keys = TokenKeys::load(&path)
                 .with_context(|| format!("cannot read the JWT key {}", path.display()))?;
-            projections::rebuild(&endpoint, &keys, &projection).await?;
+            projections::rebuild(&process.endpoint, &keys, &projection).await?;
         }
         Command::Version => {
             println!("minsheng {}", env!("CARGO_PKG_VERSION"));

@@ -1,6 +1,7 @@
 //! `minsheng projections ...`: where the saved figures stand (read from the
-//! store), and a rebuild of a running process's projection (asked of it
-//! over gRPC, with a progress bar on a terminal).
+//! store) and where a running process's projection stands (asked of it),
+//! and a rebuild of a running process's projection (asked of it over gRPC,
+//! with a progress bar on a terminal).
 
 use std::time::Duration;
 
@@ -9,23 +10,30 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use minsheng_proto::metrics::v1 as pb;
 use minsheng_runtime::auth::TokenKeys;
+use tonic::transport::Channel;
+
+/// How far apart the two readings of a live status are: its events per
+/// second are counted over this.
+const RATE_OVER: Duration = Duration::from_secs(1);
 
 /// Prints where each projection's snapshot stands in `store_url`.
 pub async fn status(store_url: &str) -> anyhow::Result<()> {
     let store = minsheng_runtime::store::open(store_url, 1)
         .await
         .with_context(|| format!("cannot open the store {}", crate::run::redact(store_url)))?;
-    for line in minsheng_metrics::projection::status(store.as_ref()).await? {
+    for line in minsheng_metrics::status::saved(store.as_ref()).await? {
         println!("{line}");
     }
     Ok(())
 }
 
-/// Asks the process at `endpoint` to rebuild `projection`, and follows it
-/// to the swap.
-pub async fn rebuild(endpoint: &str, keys: &TokenKeys, projection: &str) -> anyhow::Result<()> {
-    // The rebuild's own token, for the operator role, minted with the
-    // deployment key the caller can read.
+/// The Projections client of the process at `endpoint`, and a token for
+/// the `operator` role minted with the deployment key the caller can read.
+async fn projections_client(
+    endpoint: &str,
+    keys: &TokenKeys,
+    connect_within: Duration,
+) -> anyhow::Result<(pb::projections_client::ProjectionsClient<Channel>, String)> {
     let token = keys.mint(
         "minsheng-cli",
         &["operator".to_owned()],
@@ -33,15 +41,78 @@ pub async fn rebuild(endpoint: &str, keys: &TokenKeys, projection: &str) -> anyh
     )?;
     let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())
         .with_context(|| format!("{endpoint} is not a gRPC endpoint URL"))?
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(connect_within)
         .connect()
         .await
         .with_context(|| format!("cannot reach {endpoint}"))?;
+    Ok((
+        pb::projections_client::ProjectionsClient::new(channel),
+        token,
+    ))
+}
+
+/// Prints where the live projection of the process at `endpoint` stands,
+/// with its events per second over [`RATE_OVER`]; says so in one line
+/// when no process answers there (status is for looking, never fails).
+pub async fn live_status(endpoint: &str, keys: &TokenKeys) {
+    match live_readings(endpoint, keys).await {
+        Ok(lines) => lines.iter().for_each(|line| println!("{line}")),
+        Err(error) => println!("live: {error}"),
+    }
+}
+
+async fn live_readings(endpoint: &str, keys: &TokenKeys) -> anyhow::Result<Vec<String>> {
+    let (mut client, token) = projections_client(endpoint, keys, Duration::from_secs(2))
+        .await
+        .with_context(|| format!("no process answered at {endpoint}"))?;
+    let mut read = async || -> anyhow::Result<pb::ProjectionStatus> {
+        let mut request = tonic::Request::new(pb::StatusRequest {
+            projection: "metrics".to_owned(),
+        });
+        minsheng_runtime::auth::attach_bearer(&mut request, &token)?;
+        let answer = client
+            .status(request)
+            .await
+            .map_err(|status| anyhow::anyhow!("{endpoint}: {}", status.message()))?;
+        Ok(answer.into_inner())
+    };
+    let first = read().await?;
+    let started = std::time::Instant::now();
+    tokio::time::sleep(RATE_OVER).await;
+    let second = read().await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut lines = vec![format!(
+        "live, the process at {endpoint} ({}):",
+        if second.leading {
+            "leads: it saves the snapshot"
+        } else {
+            "does not lead: another replica saves the snapshot"
+        }
+    )];
+    for now in &second.contexts {
+        let before = first
+            .contexts
+            .iter()
+            .find(|c| c.context == now.context)
+            .map_or(now.events_counted, |c| c.events_counted);
+        let rate = now.events_counted.saturating_sub(before) as f64 / seconds;
+        lines.push(format!(
+            "  {:<8} at {}, last event {}: lag {:.1} s, {rate:.0} events/s",
+            now.context, now.position, now.head, now.lag_seconds
+        ));
+    }
+    Ok(lines)
+}
+
+/// Asks the process at `endpoint` to rebuild `projection`, and follows it
+/// to the swap.
+pub async fn rebuild(endpoint: &str, keys: &TokenKeys, projection: &str) -> anyhow::Result<()> {
+    let (mut client, token) = projections_client(endpoint, keys, Duration::from_secs(10)).await?;
     let mut request = tonic::Request::new(pb::RebuildRequest {
         projection: projection.to_owned(),
     });
     minsheng_runtime::auth::attach_bearer(&mut request, &token)?;
-    let mut progress = pb::projections_client::ProjectionsClient::new(channel)
+    let mut progress = client
         .rebuild(request)
         .await
         .map_err(|status| anyhow::anyhow!("{}: {}", endpoint, status.message()))?

@@ -129,7 +129,12 @@ async fn projections_status_says_where_the_saved_figures_stand() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     install(1).await;
-    assert!(status().contains("no snapshot yet"), "{}", status());
+    let text = status();
+    assert!(text.contains("no snapshot yet"), "{text}");
+    assert!(
+        text.contains("live: no JWT key at"),
+        "without the key there is nobody to ask: {text}"
+    );
 
     // The projection counts and saves on stop; then one more event arrives.
     let view = minsheng_metrics::projection::KpiView::new();
@@ -225,4 +230,111 @@ async fn projections_rebuild_swaps_in_the_same_figures_in_a_running_process() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn projections_status_shows_a_running_projection_counting_while_bikes_are_registered() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use minsheng_proto::vehicle::v1 as vehicle;
+    use support::binary::{channel, minsheng, start};
+    use support::city::{as_role, tag};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let running = start(minsheng(&["up"], dir.path()));
+    let keys = minsheng_runtime::auth::TokenKeys::load(&dir.path().join("jwt.key")).expect("key");
+
+    // Bikes keep being registered while status takes its two readings.
+    let writing = Arc::new(AtomicBool::new(true));
+    let writer = tokio::spawn({
+        let (writing, ch, keys) = (writing.clone(), channel(running.grpc).await, keys.clone());
+        async move {
+            let mut ebikes = vehicle::ebikes_client::EbikesClient::new(ch);
+            let mut n = 0u32;
+            while writing.load(Ordering::SeqCst) && n < 0xFFFF {
+                n += 1;
+                let request = vehicle::RegisterEbikeRequest {
+                    tag_id: tag(n),
+                    owner_resident_id: "11010519491231002X".into(),
+                    owner_phone: "13812345678".into(),
+                    frame_number: format!("FRAME{n:06}"),
+                    motor_number: format!("MOTOR{n:06}"),
+                    plate: "浙C12345".into(),
+                    district: "lucheng".into(),
+                };
+                ebikes
+                    .register_ebike(as_role(&keys, "registration-clerk", None, request))
+                    .await
+                    .expect("registered");
+            }
+            n
+        }
+    });
+    let endpoint = format!("http://{}", running.grpc);
+    let out = tokio::task::spawn_blocking({
+        let dir = dir.path().to_owned();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_minsheng"))
+                .arg("--data-dir")
+                .arg(dir)
+                .args(["projections", "status", "--endpoint", &endpoint])
+                .output()
+                .expect("the binary runs")
+        }
+    })
+    .await
+    .expect("joins");
+    writing.store(false, Ordering::SeqCst);
+    let registered = writer.await.expect("the writer ran");
+
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("live, the process at http://{}", running.grpc))
+            && said.contains("leads: it saves the snapshot"),
+        "{said}"
+    );
+    let vehicle_rate: f64 = said
+        .lines()
+        .filter(|l| l.trim_start().starts_with("vehicle") && l.contains("lag"))
+        .find_map(|l| {
+            l.strip_suffix(" events/s")?
+                .rsplit(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("a live vehicle line with its rate: {said}"));
+    assert!(
+        vehicle_rate > 0.0,
+        "{registered} bikes registered meanwhile, yet no events/s: {said}"
+    );
+    assert!(
+        said.lines()
+            .any(|l| l.trim_start().starts_with("fraud") && l.ends_with(" 0 events/s")),
+        "nothing happened in fraud: {said}"
+    );
+
+    // Status is for a viewer too, never for an officer.
+    let mut client = minsheng_proto::metrics::v1::projections_client::ProjectionsClient::new(
+        channel(running.grpc).await,
+    );
+    let ask = |role: &str| {
+        as_role(
+            &keys,
+            role,
+            None,
+            minsheng_proto::metrics::v1::StatusRequest {
+                projection: "metrics".into(),
+            },
+        )
+    };
+    let answer = client
+        .status(ask("viewer"))
+        .await
+        .expect("a viewer may ask");
+    assert!(answer.into_inner().leading);
+    let refused = client.status(ask("officer")).await.expect_err("refused");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
 }

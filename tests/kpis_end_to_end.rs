@@ -199,6 +199,46 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
         consumer("minsheng_subscription_position").is_some_and(|n| n >= 1.0),
         "{prometheus}"
     );
+    // Status says the same, context by context, caught up with each head.
+    let status = projections
+        .status(as_role(
+            &keys(),
+            "operator",
+            None,
+            metrics::StatusRequest {
+                projection: "metrics".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(status.leading, "the embedded process leads");
+    let contexts: Vec<&str> = status.contexts.iter().map(|c| c.context.as_str()).collect();
+    assert_eq!(contexts, ["vehicle", "fraud"]);
+    for context in &status.contexts {
+        assert!(
+            context.position == context.head && context.head > 0,
+            "{context:?}"
+        );
+        assert_eq!(context.lag_seconds, 0.0, "caught up: {context:?}");
+    }
+    assert_eq!(
+        Some(status.contexts[0].events_counted as f64),
+        consumer("minsheng_subscription_events_total")
+    );
+    let refused = projections
+        .status(as_role(
+            &keys(),
+            "operator",
+            None,
+            metrics::StatusRequest {
+                projection: "kpi".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().contains("projection"), "{refused:?}");
     app.stop().await.unwrap();
 
     let app = spawn(dir.path()).await;

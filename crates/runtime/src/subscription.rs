@@ -212,6 +212,27 @@ impl SubscriptionMetrics {
     pub fn restarted(&self, label: &ConsumerLabel) {
         self.restarts.get_or_create(label).inc();
     }
+
+    /// What `consumer` has reported so far (zeros before its first event),
+    /// for status answers; `/metrics` shows the same.
+    pub fn reading(&self, label: &ConsumerLabel) -> ConsumerReading {
+        ConsumerReading {
+            lag_seconds: self.lag.get(label).map_or(0.0, |lag| lag.get()),
+            position: self
+                .position
+                .get(label)
+                .map_or(0, |position| u64::try_from(position.get()).unwrap_or(0)),
+            events: self.events.get(label).map_or(0, |events| events.get()),
+        }
+    }
+}
+
+/// One consumer's metrics, read back.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ConsumerReading {
+    pub lag_seconds: f64,
+    pub position: u64,
+    pub events: u64,
 }
 
 /// Everything [`run`] needs beside the subscriber.

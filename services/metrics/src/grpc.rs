@@ -1,13 +1,17 @@
-//! `minsheng.metrics.v1.Kpis`.
+//! `minsheng.metrics.v1.Kpis` (the figures) and `Projections` (rebuild,
+//! status).
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
+use minsheng_eventstore::EventStore;
 use minsheng_proto::metrics::v1 as pb;
 use minsheng_runtime::grpc::status;
 use minsheng_runtime::shutdown::Shutdown;
+use minsheng_runtime::subscription::SubscriptionMetrics;
 use tonic::{Request, Response, Status};
 
 use crate::projection::KpiView;
@@ -107,6 +111,22 @@ impl pb::kpis_server::Kpis for KpisApi {
 pub struct ProjectionsApi {
     pub(crate) rebuilder: crate::rebuild::Rebuilder,
     pub(crate) stop: Shutdown,
+    pub(crate) store: Arc<dyn EventStore>,
+    pub(crate) view: Arc<KpiView>,
+    pub(crate) metrics: SubscriptionMetrics,
+    pub(crate) leading: Arc<AtomicBool>,
+}
+
+/// The one projection there is.
+fn check_projection(name: &str) -> Result<(), Status> {
+    if name == "metrics" {
+        Ok(())
+    } else {
+        Err(status::invalid_field(
+            "projection",
+            "the name of a projection: metrics",
+        ))
+    }
 }
 
 fn progress_message(event: RebuildEvent) -> Result<pb::RebuildProgress, Status> {
@@ -139,12 +159,7 @@ impl pb::projections_server::Projections for ProjectionsApi {
         &self,
         request: Request<pb::RebuildRequest>,
     ) -> Result<Response<Self::RebuildStream>, Status> {
-        if request.get_ref().projection != "metrics" {
-            return Err(status::invalid_field(
-                "projection",
-                "the name of a projection: metrics",
-            ));
-        }
+        check_projection(&request.get_ref().projection)?;
         let events = self
             .rebuilder
             .start()
@@ -155,5 +170,28 @@ impl pb::projections_server::Projections for ProjectionsApi {
                 .map(progress_message)
                 .take_until(async move { stop.wait().await }),
         )))
+    }
+
+    async fn status(
+        &self,
+        request: Request<pb::StatusRequest>,
+    ) -> Result<Response<pb::ProjectionStatus>, Status> {
+        check_projection(&request.get_ref().projection)?;
+        let contexts = crate::status::live(self.store.as_ref(), &self.view, &self.metrics)
+            .await
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(pb::ProjectionStatus {
+            leading: self.leading.load(Ordering::SeqCst),
+            contexts: contexts
+                .into_iter()
+                .map(|c| pb::ContextStatus {
+                    context: c.context.to_owned(),
+                    position: c.position.0,
+                    head: c.head.0,
+                    lag_seconds: c.lag_seconds,
+                    events_counted: c.events_counted,
+                })
+                .collect(),
+        }))
     }
 }

@@ -13,6 +13,8 @@
 //!   `/metrics`.
 //! - [`rebuild`]: a fresh book replayed on the side and swapped in while
 //!   the current one serves (`minsheng projections rebuild metrics`).
+//! - [`status`]: where the projection stands, saved and live
+//!   (`minsheng projections status`).
 //! - [`target`] wires it all.
 
 pub mod domain;
@@ -22,6 +24,7 @@ pub mod http;
 pub mod projection;
 pub mod query;
 pub mod rebuild;
+pub mod status;
 pub mod target;
 
 pub use target::MetricsTarget;

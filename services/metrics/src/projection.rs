@@ -155,7 +155,7 @@ pub async fn restore(store: &dyn EventStore, view: &KpiView) -> Result<(), Proje
 }
 
 /// The last snapshot, if one was saved.
-async fn load(store: &dyn EventStore) -> Result<Option<Counted>, ProjectionError> {
+pub(crate) async fn load(store: &dyn EventStore) -> Result<Option<Counted>, ProjectionError> {
     store
         .load_snapshot(SNAPSHOT)
         .await?
@@ -173,6 +173,11 @@ pub async fn save(store: &dyn EventStore, view: &KpiView) -> Result<(), Projecti
     Ok(store.save_snapshot(SNAPSHOT, bytes).await?)
 }
 
+/// The consumer the projection reports as on `/metrics` for `context`.
+pub fn consumer_label(context: &str) -> ConsumerLabel {
+    ConsumerLabel::new(format!("{SNAPSHOT}:{context}"))
+}
+
 /// Follows every context from the view's positions until `stop` resolves;
 /// if `leading()` says so, saves a snapshot by `policy` and on the way out.
 /// `caught_up` is called once the view has counted every event that existed
@@ -187,10 +192,8 @@ pub async fn follow(
     caught_up: impl FnOnce(),
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), ProjectionError> {
-    let labels: BTreeMap<&str, ConsumerLabel> = CONTEXTS
-        .iter()
-        .map(|c| (*c, ConsumerLabel::new(format!("{SNAPSHOT}:{c}"))))
-        .collect();
+    let labels: BTreeMap<&str, ConsumerLabel> =
+        CONTEXTS.iter().map(|c| (*c, consumer_label(c))).collect();
     // The contexts still behind the head they had at the start.
     let mut behind: BTreeMap<&str, Position> = BTreeMap::new();
     let mut streams = Vec::new();
@@ -221,6 +224,18 @@ pub async fn follow(
     // clock is read only once every 1024 of them).
     let (mut unannounced, mut announced_at) = (0u64, Instant::now());
     loop {
+        if waiting.is_none()
+            && let Some(metrics) = metrics
+        {
+            // Nothing waits: the contexts that have caught up lag by
+            // nothing (said before watchers hear of the change, so that
+            // what they read next agrees).
+            for (context, label) in &labels {
+                if !behind.contains_key(context) {
+                    metrics.idle(label);
+                }
+            }
+        }
         let announce = unannounced > 0
             && (waiting.is_none()
                 || (unannounced.is_multiple_of(1024) && announced_at.elapsed() >= CHANGES_EVERY));
@@ -231,14 +246,6 @@ pub async fn follow(
         let next = match waiting.take() {
             Some(next) => Some(next),
             None => {
-                // Nothing waits: the contexts that have caught up lag by nothing.
-                if let Some(metrics) = metrics {
-                    for (context, label) in &labels {
-                        if !behind.contains_key(context) {
-                            metrics.idle(label);
-                        }
-                    }
-                }
                 tokio::select! {
                     () = &mut stop => break,
                     () = tokio::time::sleep(policy.every), if unsaved > 0 => None,
@@ -293,45 +300,4 @@ pub async fn follow(
         save(store.as_ref(), &view).await?;
     }
     Ok(())
-}
-
-/// Where the saved snapshot stands in each context, one line each, for
-/// operators (`minsheng projections status`). Positions compare within a
-/// context only.
-pub async fn status(store: &dyn EventStore) -> Result<Vec<String>, ProjectionError> {
-    let saved = load(store).await?;
-    let mut lines = vec![format!(
-        "{SNAPSHOT}: {}",
-        if saved.is_some() {
-            "snapshot saved"
-        } else {
-            "no snapshot yet"
-        }
-    )];
-    for name in CONTEXTS {
-        let context = Context::parse(name)?;
-        let head = store.head(&context).await?;
-        let at = saved
-            .as_ref()
-            .and_then(|c| c.positions.get(name).copied())
-            .unwrap_or(Position::START);
-        let state = if at >= head {
-            "caught up".to_owned()
-        } else {
-            // How much time the events not yet in the snapshot span.
-            let first_missing = store.read_all(&context, at, 1).await?;
-            let last = store
-                .read_all(&context, Position(head.0.saturating_sub(1)), 1)
-                .await?;
-            match (first_missing.first(), last.first()) {
-                (Some(from), Some(to)) => format!(
-                    "behind, by events recorded over {} s",
-                    (to.recorded_at - from.recorded_at).num_seconds().max(0)
-                ),
-                _ => "behind".to_owned(),
-            }
-        };
-        lines.push(format!("  {name:<8} at {at}, last event {head}: {state}"));
-    }
-    Ok(lines)
 }

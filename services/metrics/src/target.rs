@@ -76,12 +76,13 @@ impl Target for MetricsTarget {
             }
         };
         let follow_until_stopped = {
-            let (store, view, stop, readiness, metrics) = (
+            let (store, view, stop, readiness, metrics, leading) = (
                 context.store.clone(),
                 view.clone(),
                 context.shutdown.clone(),
                 context.readiness.clone(),
                 context.subscription_metrics.clone(),
+                leading.clone(),
             );
             async move {
                 loop {
@@ -134,10 +135,17 @@ impl Target for MetricsTarget {
                 pb::projections_server::ProjectionsServer::new(ProjectionsApi {
                     rebuilder: Rebuilder::new(context.store.clone(), view.clone()),
                     stop: context.shutdown.clone(),
+                    store: context.store.clone(),
+                    view: view.clone(),
+                    metrics: context.subscription_metrics.clone(),
+                    leading: leading.clone(),
                 })
                 .max_decoding_message_size(context.limits.max_message_bytes),
                 minsheng_proto::FILE_DESCRIPTOR_SET,
-                &[("Rebuild", &["operator"])],
+                &[
+                    ("Rebuild", &["operator"]),
+                    ("Status", &["operator", "viewer"]),
+                ],
             )
             .http(crate::http::router(view))
             .worker("metrics leader election", Box::pin(campaign))
