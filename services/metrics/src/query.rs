@@ -135,4 +135,33 @@ mod tests {
         assert_eq!(overview.city.figures[2].name, "hits");
         assert_eq!(overview.city.figures[2].value, 1);
     }
+
+    proptest::proptest! {
+        /// Whatever a caller sends as period and district: figures whose
+        /// period reads back as asked, or an error naming the field.
+        #[test]
+        fn any_period_and_district_get_figures_or_an_error_naming_the_field(
+            period in proptest::prop_oneof![
+                "[0-9+-]{4}",
+                "[0-9+-]{4}-[0-9+-]{2}",
+                "[0-9+-]{4}-[0-9]{2}-[0-9]{2}",
+                ".{0,12}",
+            ],
+            district in proptest::prop_oneof!["[a-z]{0,9}", ".{0,12}"],
+        ) {
+            let mut book = KpiBook::new();
+            book.add(Utc.with_ymd_and_hms(2015, 2, 28, 0, 0, 0).unwrap(), Kpi::Hits, None, 1);
+            match scope(&period, &district) {
+                Ok((parsed, in_district)) => {
+                    let answer = figures(&book, parsed, in_district);
+                    proptest::prop_assert_eq!(Period::parse(&answer.period), Some(parsed));
+                    proptest::prop_assert_eq!(answer.figures.len(), Kpi::ALL.len());
+                }
+                Err(e) => proptest::prop_assert!(["period", "district"].contains(&e.field)),
+            }
+            if let Ok(year) = overview_year(&book, &period) {
+                proptest::prop_assert_eq!(overview(&book, year).months.len(), 12);
+            }
+        }
+    }
 }
