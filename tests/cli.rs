@@ -239,7 +239,7 @@ async fn projections_status_shows_a_running_projection_counting_while_bikes_are_
 
     use minsheng_proto::vehicle::v1 as vehicle;
     use support::binary::{channel, minsheng, start};
-    use support::city::{as_role, tag};
+    use support::city::{as_role, registration};
 
     let dir = tempfile::tempdir().expect("temp dir");
     let running = start(minsheng(&["up"], dir.path()));
@@ -254,15 +254,7 @@ async fn projections_status_shows_a_running_projection_counting_while_bikes_are_
             let mut n = 0u32;
             while writing.load(Ordering::SeqCst) && n < 0xFFFF {
                 n += 1;
-                let request = vehicle::RegisterEbikeRequest {
-                    tag_id: tag(n),
-                    owner_resident_id: "11010519491231002X".into(),
-                    owner_phone: "13812345678".into(),
-                    frame_number: format!("FRAME{n:06}"),
-                    motor_number: format!("MOTOR{n:06}"),
-                    plate: "浙C12345".into(),
-                    district: "lucheng".into(),
-                };
+                let request = registration(n, "lucheng");
                 ebikes
                     .register_ebike(as_role(&keys, "registration-clerk", None, request))
                     .await

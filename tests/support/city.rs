@@ -43,6 +43,19 @@ pub fn tag(n: u32) -> String {
     format!("E2000017221101021890{n:04X}")
 }
 
+/// Bike `n` (tag [`tag`]`(n)`) registered in `district` to one owner.
+pub fn registration(n: u32, district: &str) -> vehicle::RegisterEbikeRequest {
+    vehicle::RegisterEbikeRequest {
+        tag_id: tag(n),
+        owner_resident_id: "11010519491231002X".into(),
+        owner_phone: "13812345678".into(),
+        frame_number: format!("FRAME{n:06}"),
+        motor_number: format!("MOTOR{n:06}"),
+        plate: "浙C12345".into(),
+        district: district.into(),
+    }
+}
+
 pub async fn feed(ch: Channel, keys: &TokenKeys) {
     vehicle::readers_client::ReadersClient::new(ch.clone())
         .install_reader(as_role(
@@ -65,15 +78,7 @@ pub async fn feed(ch: Channel, keys: &TokenKeys) {
                 keys,
                 "registration-clerk",
                 None,
-                vehicle::RegisterEbikeRequest {
-                    tag_id: tag(n),
-                    owner_resident_id: "11010519491231002X".into(),
-                    owner_phone: "13812345678".into(),
-                    frame_number: format!("FRAME{n:06}"),
-                    motor_number: format!("MOTOR{n:06}"),
-                    plate: "浙C12345".into(),
-                    district: district.into(),
-                },
+                registration(n, district),
             ))
             .await
             .unwrap();
