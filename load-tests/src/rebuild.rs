@@ -54,6 +54,8 @@ async fn fill(store: &dyn EventStore, bikes: u64) -> anyhow::Result<()> {
                 case_id: format!("WZ-{n}"),
                 stolen_at: chrono::Utc::now(),
                 place: place.clone(),
+                frame_number: format!("FRAME{n:08}"),
+                motor_number: format!("MOTOR{n:08}"),
             })?);
         }
         pending.push(async move {

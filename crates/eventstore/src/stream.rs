@@ -159,6 +159,15 @@ impl RequestId {
         RequestId(uuid::Uuid::now_v7().to_string())
     }
 
+    /// The request id of another write the same request causes (`purpose`
+    /// names it): distinct from this one, and the same on every retry, so
+    /// that the second write is idempotent too without taking over the
+    /// first one's outcome. A UUIDv5 of both.
+    pub fn derived(&self, purpose: &str) -> Self {
+        let name = format!("{purpose}\u{0}{}", self.0);
+        RequestId(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -289,5 +298,21 @@ mod tests {
         assert!(RequestId::parse(&"x".repeat(129)).is_err());
         let id = RequestId::parse("req-1:a/b").expect("valid");
         assert_eq!(id.to_hex(), "7265712d313a612f62");
+    }
+
+    #[test]
+    fn a_derived_request_id_is_its_own_and_the_same_on_every_retry() {
+        let longest = RequestId::parse(&"x".repeat(128)).expect("valid");
+        let lead = longest.derived("lead");
+        assert_eq!(lead, longest.derived("lead"));
+        assert_ne!(lead, longest);
+        assert_ne!(lead, longest.derived("other"));
+        assert_ne!(
+            lead,
+            RequestId::parse(&"x".repeat(127))
+                .expect("valid")
+                .derived("lead")
+        );
+        assert!(RequestId::parse(lead.as_str()).is_ok(), "a valid id itself");
     }
 }

@@ -75,6 +75,8 @@ async fn the_figures_are_what_the_events_say() {
                     case_id: "WZ-1".into(),
                     stolen_at: at(3, 1),
                     place: place.clone(),
+                    frame_number: "FRAME000001".into(),
+                    motor_number: "MOTOR000001".into(),
                 }),
             ),
             (
@@ -91,6 +93,8 @@ async fn the_figures_are_what_the_events_say() {
                 Vehicle(VehicleEvent::EbikeRecovered {
                     officer: "officer-7".into(),
                     place: place.clone(),
+                    frame_number: "FRAME000001".into(),
+                    motor_number: "MOTOR000001".into(),
                 }),
             ),
             (

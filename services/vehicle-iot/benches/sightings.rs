@@ -40,6 +40,8 @@ fn desk() -> SightingDesk {
                 case_id: format!("WZ-{n}"),
                 stolen_at: Utc::now(),
                 place: place.clone(),
+                frame_number: format!("FRAME{n:08}"),
+                motor_number: format!("MOTOR{n:08}"),
             },
         );
     }

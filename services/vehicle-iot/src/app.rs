@@ -12,7 +12,7 @@ use minsheng_eventstore::{
 use minsheng_runtime::person_keys::PersonKeys;
 
 use crate::domain::card::{CardCommand, CardRule, ResidentCard};
-use crate::domain::ebike::{Ebike, EbikeCommand, EbikeRule};
+use crate::domain::ebike::{Ebike, EbikeCommand, EbikeRule, Registration};
 use crate::domain::reader::{Reader, ReaderCommand, ReaderRule};
 use crate::domain::room::{RentalRoom, RoomCommand, RoomRule};
 use crate::domain::sighting::{SightingRefusal, Verdict};
@@ -109,6 +109,52 @@ impl VehicleApp {
             .runner
             .execute::<Ebike>(&stream, &command, context)
             .await?)
+    }
+
+    /// Registers a bike on `tag`, unless its frame or motor number is a
+    /// stolen bike's (under another tag: the thief's or a buyer's new
+    /// card): then the registration is refused and the attempt recorded on
+    /// the stolen bike, as a lead for its case. The stolen numbers come
+    /// from the live view; if the bike was recovered meanwhile, the
+    /// registration goes ahead.
+    pub async fn register_ebike(
+        &self,
+        tag: TagId,
+        registration: Registration,
+        at: DateTime<Utc>,
+        context: &CommandContext,
+    ) -> Result<Executed, AppError> {
+        let stolen = self
+            .live
+            .desk()
+            .stolen_bike_numbered(&registration.frame_number, &registration.motor_number)
+            .filter(|stolen| *stolen != tag);
+        if let Some(stolen) = stolen {
+            let lead = EbikeCommand::RecordPresentation {
+                presented_by: registration.owner.clone(),
+                on_tag: tag.to_string(),
+                district: registration.district,
+                presented_at: at,
+            };
+            // Its own request id: a retry records no second lead, and the
+            // registration's id stays free for the registration itself.
+            let context = CommandContext {
+                request_id: context
+                    .request_id
+                    .as_ref()
+                    .map(|id| id.derived("stolen-bike-presented")),
+                metadata: context.metadata.clone(),
+            };
+            match self.ebike(stolen, lead, &context).await {
+                Ok(_) => {
+                    return Err(CommandError::Rejected(EbikeRule::NumbersOfAStolenBike).into());
+                }
+                Err(AppError::Ebike(CommandError::Rejected(EbikeRule::NotStolen))) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        self.ebike(tag, EbikeCommand::Register(registration), context)
+            .await
     }
 
     pub async fn reader(

@@ -48,6 +48,14 @@ pub enum EbikeCommand {
         stolen_at: DateTime<Utc>,
         place: Text,
     },
+    /// Someone presented this bike's numbers for registration under
+    /// another tag (`on_tag`) while it is stolen: a lead for the case.
+    RecordPresentation {
+        presented_by: PersonKey,
+        on_tag: String,
+        district: District,
+        presented_at: DateTime<Utc>,
+    },
     /// A reader saw the tag: a hit if the bike is stolen, nothing otherwise.
     RecordSighting {
         reader_id: String,
@@ -76,6 +84,10 @@ pub enum EbikeRule {
     TagInUse,
     #[error("the bike on this tag is reported stolen: it cannot be registered again")]
     StolenCannotBeReRegistered,
+    #[error(
+        "the frame or motor number belongs to a bike reported stolen: hold the bike and call the police"
+    )]
+    NumbersOfAStolenBike,
     #[error("no bike is registered on this tag")]
     NotRegistered,
     #[error("the bike is already reported stolen")]
@@ -160,11 +172,20 @@ impl Aggregate for Ebike {
                     place,
                 },
                 S::Registered,
-            ) => VehicleEvent::EbikeReportedStolen {
-                case_id: case_id.clone(),
-                stolen_at: *stolen_at,
-                place: place.clone(),
-            },
+            ) => {
+                let (frame_number, motor_number) = self
+                    .registration
+                    .as_ref()
+                    .map(|r| (r.frame_number.clone(), r.motor_number.clone()))
+                    .unwrap_or_default();
+                VehicleEvent::EbikeReportedStolen {
+                    case_id: case_id.clone(),
+                    stolen_at: *stolen_at,
+                    place: place.clone(),
+                    frame_number,
+                    motor_number,
+                }
+            }
             (C::ReportStolen { .. }, S::Stolen) => return Err(EbikeRule::AlreadyStolen),
             (C::ReportStolen { .. }, _) => return Err(EbikeRule::NotReturned),
 
@@ -182,6 +203,22 @@ impl Aggregate for Ebike {
                 location: *location,
                 seen_at: *seen_at,
             },
+            (
+                C::RecordPresentation {
+                    presented_by,
+                    on_tag,
+                    district,
+                    presented_at,
+                },
+                S::Stolen,
+            ) => VehicleEvent::StolenEbikePresented {
+                presented_by: presented_by.clone(),
+                on_tag: on_tag.clone(),
+                district: *district,
+                presented_at: *presented_at,
+            },
+            (C::RecordPresentation { .. }, _) => return Err(EbikeRule::NotStolen),
+
             // A bike that is not stolen is only counted, never recorded.
             (C::RecordSighting { .. }, _) => return Ok(Vec::new()),
 

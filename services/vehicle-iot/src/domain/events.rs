@@ -25,6 +25,23 @@ pub enum VehicleEvent {
         case_id: String,
         stolen_at: DateTime<Utc>,
         place: Text,
+        /// The bike's numbers, copied from its registration so that the
+        /// live view can recognise the bike under another tag without
+        /// reading every registration. Empty in events recorded before
+        /// they were added (read as empty, never rewritten).
+        #[serde(default)]
+        frame_number: String,
+        #[serde(default)]
+        motor_number: String,
+    },
+    /// A registration under another tag carried this stolen bike's frame or
+    /// motor number: refused, and recorded here as a lead for its case
+    /// (who presented it, where, when).
+    StolenEbikePresented {
+        presented_by: PersonKey,
+        on_tag: String,
+        district: District,
+        presented_at: DateTime<Utc>,
     },
     /// A hit: a stolen bike's tag seen by a reader.
     StolenEbikeSighted {

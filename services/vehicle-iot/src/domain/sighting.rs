@@ -11,7 +11,9 @@
 //!
 //! The desk is a read model: built from the context's events (readers
 //! installed and retired, thefts reported, hits, recoveries) and kept up
-//! by subscription. Recording a hit durably is the caller's job.
+//! by subscription. Recording a hit durably is the caller's job. It also
+//! knows the stolen bikes' frame and motor numbers, so that a registration
+//! of a stolen bike under a new tag is recognised.
 
 use std::collections::HashMap;
 
@@ -67,10 +69,22 @@ pub enum SightingRefusal {
     TooOld,
 }
 
+/// Which of a bike's serial numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Serial {
+    Frame,
+    Motor,
+}
+
+const SERIALS: [Serial; 2] = [Serial::Frame, Serial::Motor];
+
 #[derive(Debug, Default)]
 struct StolenEntry {
     case_id: String,
     hits: Vec<(String, DateTime<Utc>)>,
+    /// The bike's frame and motor numbers (empty if its theft report
+    /// predates them).
+    numbers: [String; 2],
 }
 
 #[derive(Debug)]
@@ -78,6 +92,11 @@ pub struct SightingDesk {
     readers: HashMap<String, ReaderEntry>,
     /// Stolen tags, each with its theft case and the readers that hit it and when.
     stolen: HashMap<TagId, StolenEntry>,
+    /// The frame and motor numbers of the stolen bikes, to the bike's tag:
+    /// a thief may swap the tag, not the frame. (The frame's and the
+    /// motor's are keyed apart: one bike's frame number may be another's
+    /// motor number.)
+    stolen_numbers: HashMap<(Serial, String), TagId>,
     window: Duration,
 }
 
@@ -88,6 +107,7 @@ impl SightingDesk {
         SightingDesk {
             readers: HashMap::new(),
             stolen: HashMap::new(),
+            stolen_numbers: HashMap::new(),
             window,
         }
     }
@@ -165,9 +185,22 @@ impl SightingDesk {
                     reader.in_service = false;
                 }
             }
-            E::EbikeReportedStolen { case_id, .. } => {
+            E::EbikeReportedStolen {
+                case_id,
+                frame_number,
+                motor_number,
+                ..
+            } => {
                 if let Ok(tag) = TagId::parse("tag_id", id) {
-                    self.stolen.entry(tag).or_default().case_id = case_id.clone();
+                    let numbers = [frame_number.clone(), motor_number.clone()];
+                    for (serial, number) in SERIALS.into_iter().zip(&numbers) {
+                        if !number.is_empty() {
+                            self.stolen_numbers.insert((serial, number.clone()), tag);
+                        }
+                    }
+                    let entry = self.stolen.entry(tag).or_default();
+                    entry.case_id = case_id.clone();
+                    entry.numbers = numbers;
                 }
             }
             E::StolenEbikeSighted {
@@ -184,8 +217,16 @@ impl SightingDesk {
                 }
             }
             E::EbikeRecovered { .. } | E::EbikeReturnedToOwner {} | E::EbikeDeregistered { .. } => {
-                if let Ok(tag) = TagId::parse("tag_id", id) {
-                    self.stolen.remove(&tag);
+                let Ok(tag) = TagId::parse("tag_id", id) else {
+                    return;
+                };
+                if let Some(entry) = self.stolen.remove(&tag) {
+                    for key in SERIALS.into_iter().zip(entry.numbers) {
+                        // Unless another stolen bike claimed the number since.
+                        if self.stolen_numbers.get(&key) == Some(&tag) {
+                            self.stolen_numbers.remove(&key);
+                        }
+                    }
                 }
             }
             _ => {}
@@ -194,6 +235,18 @@ impl SightingDesk {
 
     pub fn is_stolen(&self, tag: TagId) -> bool {
         self.stolen.contains_key(&tag)
+    }
+
+    /// The tag of a stolen bike with this frame or motor number, if any.
+    pub fn stolen_bike_numbered(&self, frame_number: &str, motor_number: &str) -> Option<TagId> {
+        SERIALS
+            .into_iter()
+            .zip([frame_number, motor_number])
+            .find_map(|(serial, number)| {
+                self.stolen_numbers
+                    .get(&(serial, number.to_owned()))
+                    .copied()
+            })
     }
 
     /// The theft case of a stolen tag.

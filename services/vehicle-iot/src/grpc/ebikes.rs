@@ -56,8 +56,13 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
             plate: values::plate("plate", &r.plate).map_err(invalid)?,
             district: District::parse("district", &r.district).map_err(invalid)?,
         };
-        self.run(&request, tag, EbikeCommand::Register(registration))
-            .await
+        let context = command_context(&request)?;
+        written(
+            self.app
+                .register_ebike(tag, registration, chrono::Utc::now(), &context)
+                .await,
+            tag.to_string(),
+        )
     }
 
     async fn report_stolen(

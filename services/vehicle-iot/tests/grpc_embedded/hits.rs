@@ -215,3 +215,75 @@ async fn a_restarted_process_still_knows_the_stolen_bikes() {
     assert_eq!(summary.hits, 1, "rebuilt before ready: {summary:?}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stolen_bike_presented_under_a_new_tag_is_refused_and_the_attempt_goes_on_its_case() {
+    const NEW_TAG: &str = "E20000172211010218905BD3";
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_embedded(dir.path()).await;
+    city_with_a_stolen_bike(&app).await;
+    stolen_known(&app).await;
+
+    // The stolen bike's frame, on a fresh card, registered by a buyer.
+    let stolen = registration(TAG);
+    let resold = pb::RegisterEbikeRequest {
+        tag_id: NEW_TAG.into(),
+        owner_resident_id: "330302199001011235".into(),
+        motor_number: "MOTOR000777".into(),
+        district: "ouhai".into(),
+        ..stolen.clone()
+    };
+    for attempt in 0..2 {
+        let refused = app
+            .ebikes()
+            .await
+            .register_ebike(with_request_id(
+                as_role("registration-clerk", resold.clone()),
+                "resale-1",
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.code(),
+            Code::FailedPrecondition,
+            "attempt {attempt}"
+        );
+        assert!(refused.message().contains("reported stolen"), "{refused:?}");
+    }
+    let not_registered = app
+        .ebikes()
+        .await
+        .get_ebike(as_role(
+            "officer",
+            pb::GetEbikeRequest {
+                tag_id: NEW_TAG.into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(not_registered.code(), Code::NotFound);
+
+    // One lead on the stolen bike (the retry with the same request id adds
+    // none), naming the new tag and a person key, never the resident ID.
+    let stream = minsheng_eventstore::StreamName::parse(&format!("vehicle.ebike.{TAG}")).unwrap();
+    let history = app.store.read_stream(&stream, 1, 100).await.unwrap();
+    let leads: Vec<_> = history
+        .iter()
+        .filter(|e| e.event_type == "vehicle.StolenEbikePresented")
+        .collect();
+    assert_eq!(leads.len(), 1, "{history:?}");
+    let payload = leads[0].payload.to_string();
+    assert!(
+        payload.contains(NEW_TAG) && payload.contains("ouhai"),
+        "{payload}"
+    );
+    assert!(!payload.contains("330302199001011235"), "{payload}");
+
+    // A bike with numbers of its own is registered as ever.
+    app.ebikes()
+        .await
+        .register_ebike(as_role("registration-clerk", registration(NEW_TAG)))
+        .await
+        .unwrap();
+    app.stop().await;
+}

@@ -120,13 +120,16 @@ pub fn now() -> prost_types::Timestamp {
     }
 }
 
+/// The bike on `tag`, with frame and motor numbers of its own (made from
+/// the tag's last 10 digits: two bikes never share them by accident).
 pub fn registration(tag: &str) -> pb::RegisterEbikeRequest {
+    let serial = &tag[tag.len().saturating_sub(10)..];
     pb::RegisterEbikeRequest {
         tag_id: tag.into(),
         owner_resident_id: RESIDENT.into(),
         owner_phone: "13812345678".into(),
-        frame_number: "FRAME123456".into(),
-        motor_number: "MOTOR654321".into(),
+        frame_number: format!("FR{serial}"),
+        motor_number: format!("MO{serial}"),
         plate: "浙C12345".into(),
         district: "lucheng".into(),
     }
