@@ -93,8 +93,6 @@ async fn the_figures_are_what_the_events_say() {
                 Vehicle(VehicleEvent::EbikeRecovered {
                     officer: "officer-7".into(),
                     place: place.clone(),
-                    frame_number: "FRAME000001".into(),
-                    motor_number: "MOTOR000001".into(),
                 }),
             ),
             (
