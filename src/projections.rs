@@ -82,12 +82,13 @@ async fn live_readings(endpoint: &str, keys: &TokenKeys) -> anyhow::Result<Vec<S
     let second = read().await?;
     let seconds = started.elapsed().as_secs_f64();
     let mut lines = vec![format!(
-        "live, the process at {endpoint} ({}):",
+        "live, the process at {endpoint} ({}; rebuilds since it started: {}):",
         if second.leading {
             "leads: it saves the snapshot"
         } else {
             "does not lead: another replica saves the snapshot"
-        }
+        },
+        second.rebuilds
     )];
     for now in &second.contexts {
         let before = first
@@ -136,6 +137,13 @@ pub async fn rebuild(endpoint: &str, keys: &TokenKeys, projection: &str) -> anyh
                 message.seconds,
                 message.replayed as f64 / message.seconds.max(1e-9)
             );
+            if message.others_asked {
+                println!("the other replicas were asked to rebuild too; each does on its own");
+            } else {
+                println!(
+                    "the other replicas could not be asked (the store refused the request): rebuild each of them"
+                );
+            }
             return Ok(());
         }
         if bar.message() != message.context {

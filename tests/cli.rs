@@ -207,7 +207,9 @@ async fn projections_rebuild_swaps_in_the_same_figures_in_a_running_process() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        said.contains("rebuilt metrics:") && said.contains("swapped in"),
+        said.contains("rebuilt metrics:")
+            && said.contains("swapped in")
+            && said.contains("the other replicas were asked to rebuild too"),
         "{said}"
     );
     assert_eq!(

@@ -9,6 +9,7 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use minsheng_eventstore::EventStore;
 use minsheng_proto::metrics::v1 as pb;
+use minsheng_runtime::grpc::command::command_context;
 use minsheng_runtime::grpc::status;
 use minsheng_runtime::shutdown::Shutdown;
 use minsheng_runtime::subscription::SubscriptionMetrics;
@@ -109,7 +110,9 @@ impl pb::kpis_server::Kpis for KpisApi {
 /// `minsheng.metrics.v1.Projections`: operators' rebuild.
 #[derive(Debug)]
 pub struct ProjectionsApi {
-    pub(crate) rebuilder: crate::rebuild::Rebuilder,
+    pub(crate) rebuilder: Arc<crate::rebuild::Rebuilder>,
+    /// This replica's name in rebuild requests.
+    pub(crate) replica: String,
     pub(crate) stop: Shutdown,
     pub(crate) store: Arc<dyn EventStore>,
     pub(crate) view: Arc<KpiView>,
@@ -129,20 +132,23 @@ fn check_projection(name: &str) -> Result<(), Status> {
     }
 }
 
-fn progress_message(event: RebuildEvent) -> Result<pb::RebuildProgress, Status> {
+fn progress_message(
+    event: RebuildEvent,
+    others_asked: bool,
+) -> Result<pb::RebuildProgress, Status> {
     match event {
         RebuildEvent::Progress(p) => Ok(pb::RebuildProgress {
             context: p.context.to_owned(),
             position: p.position.0,
             head: p.head.0,
             replayed: p.replayed,
-            swapped: false,
-            seconds: 0.0,
+            ..Default::default()
         }),
         RebuildEvent::Swapped { replayed, took } => Ok(pb::RebuildProgress {
             replayed,
             swapped: true,
             seconds: took.as_secs_f64(),
+            others_asked,
             ..Default::default()
         }),
         RebuildEvent::Failed(reason) => Err(Status::unavailable(format!(
@@ -160,14 +166,25 @@ impl pb::projections_server::Projections for ProjectionsApi {
         request: Request<pb::RebuildRequest>,
     ) -> Result<Response<Self::RebuildStream>, Status> {
         check_projection(&request.get_ref().projection)?;
+        let context = command_context(&request)?;
         let events = self
             .rebuilder
             .start()
             .map_err(|e| Status::failed_precondition(e.to_string()))?;
+        let asked = crate::rebuild_requests::ask_the_others(
+            self.store.as_ref(),
+            &self.replica,
+            context.metadata,
+        )
+        .await;
+        if let Err(error) = &asked {
+            tracing::warn!(%error, "could not ask the other replicas to rebuild the metrics projection");
+        }
+        let others_asked = asked.is_ok();
         let stop = self.stop.clone();
         Ok(Response::new(Box::pin(
             tokio_stream::wrappers::ReceiverStream::new(events)
-                .map(progress_message)
+                .map(move |event| progress_message(event, others_asked))
                 .take_until(async move { stop.wait().await }),
         )))
     }
@@ -182,6 +199,7 @@ impl pb::projections_server::Projections for ProjectionsApi {
             .map_err(|e| Status::unavailable(e.to_string()))?;
         Ok(Response::new(pb::ProjectionStatus {
             leading: self.leading.load(Ordering::SeqCst),
+            rebuilds: self.rebuilder.rebuilds(),
             contexts: contexts
                 .into_iter()
                 .map(|c| pb::ContextStatus {

@@ -12,7 +12,8 @@
 //!   page is in `assets/`, compiled in), [`gauges`] puts them on
 //!   `/metrics`.
 //! - [`rebuild`]: a fresh book replayed on the side and swapped in while
-//!   the current one serves (`minsheng projections rebuild metrics`).
+//!   the current one serves (`minsheng projections rebuild metrics`);
+//!   [`rebuild_requests`] passes the request on to every other replica.
 //! - [`status`]: where the projection stands, saved and live
 //!   (`minsheng projections status`).
 //! - [`target`] wires it all.
@@ -24,6 +25,7 @@ pub mod http;
 pub mod projection;
 pub mod query;
 pub mod rebuild;
+pub mod rebuild_requests;
 pub mod status;
 pub mod target;
 

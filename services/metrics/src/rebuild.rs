@@ -10,7 +10,7 @@
 //! their own while the previous page is folded.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use minsheng_eventstore::{Context, EventStore, Position, RecordedEvent, StoreError};
@@ -143,6 +143,8 @@ pub struct Rebuilder {
     store: Arc<dyn EventStore>,
     view: Arc<KpiView>,
     running: Arc<AtomicBool>,
+    /// Rebuilds swapped in since the process started.
+    swapped: Arc<AtomicU64>,
 }
 
 /// What a running rebuild reports.
@@ -163,7 +165,13 @@ impl Rebuilder {
             store,
             view,
             running: Arc::new(AtomicBool::new(false)),
+            swapped: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Rebuilds swapped in since the process started.
+    pub fn rebuilds(&self) -> u64 {
+        self.swapped.load(Ordering::SeqCst)
     }
 
     /// Starts a rebuild; its progress (at most ten reports a second) and
@@ -174,7 +182,12 @@ impl Rebuilder {
             return Err(AlreadyRunning);
         }
         let (tx, rx) = mpsc::channel(16);
-        let (store, view, running) = (self.store.clone(), self.view.clone(), self.running.clone());
+        let (store, view, running, swapped) = (
+            self.store.clone(),
+            self.view.clone(),
+            self.running.clone(),
+            self.swapped.clone(),
+        );
         tokio::spawn(async move {
             let started = Instant::now();
             let mut last_report: Option<Instant> = None;
@@ -192,6 +205,7 @@ impl Rebuilder {
             drop(running);
             let end = match outcome {
                 Ok(replayed) => {
+                    swapped.fetch_add(1, Ordering::SeqCst);
                     tracing::info!(
                         replayed,
                         seconds = started.elapsed().as_secs_f64(),

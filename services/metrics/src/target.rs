@@ -118,6 +118,15 @@ impl Target for MetricsTarget {
             follow_until_stopped.await;
             projection_returned.trigger();
         };
+        // A rebuild asked of any replica is passed on to every other one.
+        let rebuilder = Arc::new(Rebuilder::new(context.store.clone(), view.clone()));
+        let replica = uuid::Uuid::now_v7().to_string();
+        let rebuild_requests = crate::rebuild_requests::follow(
+            context.store.clone(),
+            rebuilder.clone(),
+            replica.clone(),
+            context.shutdown.clone(),
+        );
         registration
             .grpc(
                 pb::kpis_server::KpisServer::new(KpisApi {
@@ -133,7 +142,8 @@ impl Target for MetricsTarget {
             )
             .grpc(
                 pb::projections_server::ProjectionsServer::new(ProjectionsApi {
-                    rebuilder: Rebuilder::new(context.store.clone(), view.clone()),
+                    rebuilder: rebuilder.clone(),
+                    replica: replica.clone(),
                     stop: context.shutdown.clone(),
                     store: context.store.clone(),
                     view: view.clone(),
@@ -149,7 +159,8 @@ impl Target for MetricsTarget {
             )
             .http(crate::http::router(view))
             .worker("metrics leader election", Box::pin(campaign))
-            .worker("metrics projection", Box::pin(follow));
+            .worker("metrics projection", Box::pin(follow))
+            .worker("metrics rebuild requests", Box::pin(rebuild_requests));
         Ok(())
     }
 }

@@ -357,3 +357,95 @@ async fn a_leader_that_stops_saves_what_it_counted_on_the_way_out() {
         "the leader saved its book before it gave the leadership up"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuild_asked_of_one_replica_rebuilds_every_replica_once() {
+    use minsheng_proto::metrics::v1 as pb;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn EventStore> =
+        Arc::new(SqliteStore::open(dir.path().join("events.db")).unwrap());
+    for n in 0..10 {
+        register(store.as_ref(), n).await;
+    }
+    let keys = minsheng_runtime::auth::TokenKeys::from_secret(b"the replicas' key");
+    let replica = async || {
+        minsheng_runtime::local::start(
+            store.clone(),
+            &[Arc::new(minsheng_metrics::target::MetricsTarget)],
+            keys.clone(),
+            minsheng_runtime::person_keys::PersonKeys::from_secret(b"test"),
+        )
+        .await
+        .unwrap()
+    };
+    let (asked, other) = (replica().await, replica().await);
+    let client = async |process: &minsheng_runtime::local::LocalProcess| {
+        let channel = tonic::transport::Channel::from_shared(format!("http://{}", process.grpc))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        pb::projections_client::ProjectionsClient::new(channel)
+    };
+    let operator = keys
+        .mint(
+            "operator-1",
+            &["operator".to_owned()],
+            Duration::from_secs(600),
+        )
+        .unwrap();
+    fn with_token<T>(token: &str, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        minsheng_runtime::auth::attach_bearer(&mut request, token).unwrap();
+        request
+    }
+    let rebuilds = async |process: &minsheng_runtime::local::LocalProcess| {
+        client(process)
+            .await
+            .status(with_token(
+                &operator,
+                pb::StatusRequest {
+                    projection: "metrics".into(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .rebuilds
+    };
+
+    let mut progress = client(&asked)
+        .await
+        .rebuild(with_token(
+            &operator,
+            pb::RebuildRequest {
+                projection: "metrics".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut last = None;
+    while let Some(message) = progress.next().await {
+        last = Some(message.unwrap());
+    }
+    let last = last.expect("a last message");
+    assert!(last.swapped && last.others_asked, "{last:?}");
+    minsheng_testkit::eventually("the other replica rebuilt too", async || {
+        rebuilds(&other).await == 1
+    })
+    .await;
+    assert_eq!(
+        rebuilds(&asked).await,
+        1,
+        "the replica asked rebuilt once, not twice"
+    );
+
+    // A replica started later was not asked: it restores the saved book.
+    let later = replica().await;
+    assert_eq!(rebuilds(&later).await, 0);
+    for process in [asked, other, later] {
+        process.stop().await.unwrap();
+    }
+}
