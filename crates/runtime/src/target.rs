@@ -113,7 +113,9 @@ impl Registration {
     /// A subscriber that only the leader of its name runs in the whole
     /// mesh (a reaction that writes: every replica campaigns, one follows,
     /// another takes over from the checkpoint if it goes); it does not hold
-    /// readiness back. See [`crate::subscription::run_while_leading`].
+    /// readiness back. Its name names the leadership too, so it must also
+    /// be a valid Lease name under Kubernetes (lowercase letters, digits,
+    /// `-`). See [`crate::subscription::run_while_leading`].
     pub fn singleton_subscription(&mut self, subscriber: impl Subscriber) -> &mut Self {
         self.singletons.push(Box::new(subscriber));
         self
