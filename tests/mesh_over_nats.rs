@@ -1,7 +1,8 @@
 //! Two real `minsheng serve` processes sharing one testkit nats-server:
 //! what one records, the other's read models see (a stolen bike's hit
 //! reaches a console on the other; a number blocked on one is screened as
-//! blocked on the other).
+//! blocked on the other); and the city's figures on a 3-node JetStream
+//! cluster, through a node killed and a restart.
 
 #![allow(clippy::unwrap_used)]
 
@@ -13,7 +14,7 @@ use futures::StreamExt;
 use minsheng_proto::vehicle::v1 as pb;
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::person_keys::PersonKeys;
-use minsheng_testkit::NatsServer;
+use minsheng_testkit::{NatsCluster, NatsServer};
 use support::binary::{Running, channel, minsheng, start};
 use support::city::{as_role, now};
 use tonic::Request;
@@ -200,4 +201,68 @@ async fn a_number_blocked_on_one_process_is_screened_as_blocked_on_another() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_city_figures_add_up_on_a_jetstream_cluster_through_a_node_kill_and_a_restart() {
+    use support::city::{city_figures, expected, feed, registration, until_the_figures_add_up};
+
+    let mut cluster = NatsCluster::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, _) = TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
+    PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
+    let urls = cluster.urls();
+    let serve_all = || {
+        start(minsheng(
+            &[
+                "serve",
+                "--target",
+                "all",
+                "--store",
+                &urls,
+                "--store-replicas",
+                "3",
+                "--drain-delay",
+                "0s",
+            ],
+            dir.path(),
+        ))
+    };
+    let first = serve_all();
+    feed(channel(first.grpc).await, &keys).await;
+    until_the_figures_add_up(first.http).await;
+
+    // SIGKILL the node leading the vehicle stream; a bike registered after
+    // is recorded on the two left and counted.
+    let leader = cluster
+        .stream_leader("MS_EV_VEHICLE")
+        .expect("the vehicle stream has a leader");
+    cluster.node_mut(leader).kill();
+    pb::ebikes_client::EbikesClient::new(channel(first.grpc).await)
+        .register_ebike(as_role(
+            &keys,
+            "registration-clerk",
+            None,
+            registration(4, "ouhai"),
+        ))
+        .await
+        .expect("registered through the election");
+    let mut after_the_kill = expected();
+    after_the_kill.insert("ebikes_registered".into(), 4);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while city_figures(first.http).await != after_the_kill {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            city_figures(first.http).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Stopped (saving its book, replicated on the two nodes left) and
+    // started again: the same figures, nothing counted twice.
+    first.terminate();
+    let second = serve_all();
+    assert_eq!(city_figures(second.http).await, after_the_kill);
+    second.terminate();
 }

@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -15,7 +14,7 @@ use minsheng_runtime::auth::{Claims, TokenKeys};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_testkit::NatsServer;
 use minsheng_testkit::otlp::OtlpReceiver;
-use support::binary::{Running, channel, minsheng, start, wait_for_exit};
+use support::binary::{Running, channel, minsheng, start};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -163,23 +162,6 @@ async fn assert_serving(running: &Running, key_file: &std::path::Path) {
     assert_eq!(count("other", "PermissionDenied"), 1, "{metrics}");
 }
 
-/// SIGTERM, then the process must say it stopped and exit 0.
-fn terminate(mut running: Running) {
-    let pid = running.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = wait_for_exit(&mut running.child, Duration::from_secs(20))
-        .expect("stops within 20 s of SIGTERM");
-    assert!(status.success(), "exit status {status}");
-    let said: Vec<String> = running.lines.try_iter().collect();
-    assert!(said.iter().any(|l| l.ends_with("stopped")), "{said:?}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_serves_health_on_the_embedded_store_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -193,7 +175,7 @@ async fn up_serves_health_on_the_embedded_store_and_stops_on_sigterm() {
         dir.path().join("jwt.key").exists(),
         "up creates the key on first start"
     );
-    terminate(running);
+    running.terminate();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,7 +197,7 @@ async fn serve_runs_against_nats_and_stops_on_sigterm() {
         dir.path(),
     ));
     assert_serving(&running, &dir.path().join("jwt.key")).await;
-    terminate(running);
+    running.terminate();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,7 +223,7 @@ async fn up_exports_the_trace_of_a_call_to_an_otlp_receiver() {
         .await
         .unwrap();
     // The exporter flushes on the way out.
-    terminate(running);
+    running.terminate();
     let spans = receiver.spans();
     let check = spans
         .iter()

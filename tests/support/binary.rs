@@ -18,6 +18,26 @@ pub struct Running {
     pub http: SocketAddr,
 }
 
+impl Running {
+    /// SIGTERM, then the process must say it stopped and exit 0 (within
+    /// 20 s).
+    pub fn terminate(mut self) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .expect("kill runs")
+                .success()
+        );
+        let status = wait_for_exit(&mut self.child, Duration::from_secs(20))
+            .expect("stops within 20 s of SIGTERM");
+        assert!(status.success(), "exit status {status}");
+        let said: Vec<String> = self.lines.try_iter().collect();
+        assert!(said.iter().any(|l| l.ends_with("stopped")), "{said:?}");
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {

@@ -294,3 +294,59 @@ async fn jetstream_acknowledged_appends_survive_killing_the_stream_leader() {
     assert_acknowledged_appends_survived(&reopened, &acked_before_kill).await;
     assert_acknowledged_appends_survived(&reopened, &snapshot(&acks)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jetstream_a_subscription_goes_on_after_the_stream_leader_is_killed() {
+    use futures::StreamExt;
+    use minsheng_eventstore::{Context, Position};
+
+    let mut cluster = NatsCluster::start().unwrap();
+    let store = JetStreamStore::connect(short_retries(cluster.urls()).replicas(3))
+        .await
+        .unwrap();
+    let context = Context::parse("crash").unwrap();
+    let (first, second) = (commit(0, 0), commit(0, 1));
+    store
+        .append(&writer_stream(0), ExpectedVersion::NoStream, first, None)
+        .await
+        .unwrap();
+    // Followed through a connection to the node leading the stream (the
+    // others are learnt from it), which then dies: the client moves to
+    // another server and the consumer is gone with its node.
+    let leader = cluster
+        .stream_leader("MS_EV_CRASH")
+        .expect("the stream has a leader");
+    let follower =
+        JetStreamStore::connect(short_retries(cluster.nodes()[leader].url()).replicas(3))
+            .await
+            .unwrap();
+    let mut subscription = follower.subscribe(&context, Position::START).await.unwrap();
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(20), subscription.next())
+            .await
+            .expect("an event within 20 s")
+            .expect("the subscription goes on")
+            .unwrap()
+    };
+    for version in 1..=PER_COMMIT {
+        assert_eq!(next().await.version, version);
+    }
+
+    cluster.node_mut(leader).kill(); // SIGKILL
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while let Err(error) = store
+        .append(
+            &writer_stream(0),
+            ExpectedVersion::Exact(PER_COMMIT),
+            second.clone(),
+            None,
+        )
+        .await
+    {
+        assert!(Instant::now() < deadline, "never appended: {error}");
+    }
+    // The next commit, whole, and nothing delivered twice.
+    for version in PER_COMMIT + 1..=2 * PER_COMMIT {
+        assert_eq!(next().await.version, version);
+    }
+}

@@ -5,7 +5,7 @@
 //! Reads that must see the latest write (a stream's version, `read_stream`)
 //! go through the stream leader (the `STREAM.MSG.GET` API), never a direct
 //! get, which a lagging replica may answer. Context logs are read with
-//! ordered consumers, which the client library recreates after a fault.
+//! ordered consumers, watched for stalls ([`follow`]).
 //! Request ids and checkpoints live in the key-value buckets
 //! `MS_REQUESTS` and `MS_CHECKPOINTS`, snapshots in the object store
 //! `MS_SNAPSHOTS` ([`buckets`]).
@@ -13,6 +13,7 @@
 mod append;
 mod buckets;
 mod commit;
+mod follow;
 mod retry;
 
 use std::collections::{HashMap, HashSet};
@@ -20,7 +21,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_nats::jetstream::message::StreamMessage;
-use async_nats::jetstream::{self, consumer, kv, stream};
+use async_nats::jetstream::{self, kv, stream};
 use async_trait::async_trait;
 use futures::StreamExt;
 
@@ -32,6 +33,7 @@ use crate::store::{
 };
 use crate::stream::{Context, RequestId, StreamName};
 use buckets::{CHECKPOINTS_BUCKET, Snapshots, key_value_bucket};
+use follow::ordered_messages;
 use retry::{passing, retrying};
 
 /// A handle on a context's JetStream stream.
@@ -287,26 +289,6 @@ impl JetStreamStore {
     }
 }
 
-async fn ordered_messages(
-    stream: &JsStream,
-    start_sequence: u64,
-    retry_for: Duration,
-) -> Result<consumer::pull::Ordered, StoreError> {
-    retrying(retry_for, "consume jetstream log", || async {
-        stream
-            .create_consumer(consumer::pull::OrderedConfig {
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence { start_sequence },
-                ..Default::default()
-            })
-            .await
-            .map_err(passing)?
-            .messages()
-            .await
-            .map_err(passing)
-    })
-    .await
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
@@ -399,26 +381,14 @@ impl EventStore for JetStreamStore {
         let stream = self.stream(context).await?;
         let (from_sequence, skip) = commit::resume_point(after);
         let messages = ordered_messages(&stream, from_sequence, self.config.retry_for).await?;
-        let events = messages.flat_map(move |message| {
-            let decoded = message
-                .map_err(|e| StoreError::unavailable("jetstream subscription", e))
-                .and_then(|message| {
-                    let sequence = message
-                        .info()
-                        .map_err(|e| StoreError::corrupt("jetstream message info", e))?
-                        .stream_sequence;
-                    let skip_here = if sequence == from_sequence { skip } else { 0 };
-                    let events =
-                        commit::decode(message.subject.as_str(), sequence, &message.payload)?;
-                    Ok(events
-                        .into_iter()
-                        .skip(skip_here)
-                        .map(Ok)
-                        .collect::<Vec<_>>())
-                });
-            futures::stream::iter(decoded.unwrap_or_else(|e| vec![Err(e)]))
-        });
-        Ok(events.boxed())
+        Ok(follow::follow(
+            stream,
+            commit::stream_for(context),
+            from_sequence,
+            skip,
+            self.config.retry_for,
+            messages,
+        ))
     }
 
     async fn committed_request(
