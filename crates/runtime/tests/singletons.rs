@@ -25,6 +25,22 @@ async fn last_position(store: &dyn EventStore) -> Position {
         .position
 }
 
+/// Notes `n<number>` for each of `numbers`, written through `app` and
+/// acknowledged.
+async fn write_notes(app: &support::App, numbers: std::ops::Range<u32>) {
+    let token = officer_token("clerk-1");
+    for n in numbers {
+        support::write(
+            channel(app.grpc).await,
+            Some(&token),
+            note(&format!("n{n}"), "x"),
+            &[],
+        )
+        .await
+        .unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_leading_replica_reacts_and_the_next_leader_resumes_from_its_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
@@ -43,17 +59,7 @@ async fn only_the_leading_replica_reacts_and_the_next_leader_resumes_from_its_ch
     // no readiness back (spawn_app_on waits for /readyz).
     let a = support::spawn_app_on(store.clone(), replica(&first)).await;
     let b = support::spawn_app_on(store.clone(), replica(&second)).await;
-    let token = officer_token("clerk-1");
-    for n in 0..3 {
-        support::write(
-            channel(a.grpc).await,
-            Some(&token),
-            note(&format!("n{n}"), "x"),
-            &[],
-        )
-        .await
-        .unwrap();
-    }
+    write_notes(&a, 0..3).await;
     eventually(
         "both replicas' ordinary subscriptions saw the 3 notes",
         async || a.counted.load(Ordering::SeqCst) == 3 && b.counted.load(Ordering::SeqCst) == 3,
@@ -78,16 +84,7 @@ async fn only_the_leading_replica_reacts_and_the_next_leader_resumes_from_its_ch
     // Leadership moves from a to b; 2 more notes.
     first.set(false);
     second.set(true);
-    for n in 3..5 {
-        support::write(
-            channel(a.grpc).await,
-            Some(&token),
-            note(&format!("n{n}"), "x"),
-            &[],
-        )
-        .await
-        .unwrap();
-    }
+    write_notes(&a, 3..5).await;
     eventually("the new leader reacted to the 2 new notes", async || {
         b.reacted.load(Ordering::SeqCst) == 2
     })
