@@ -218,20 +218,16 @@ impl SubscriptionMetrics {
     pub fn reading(&self, label: &ConsumerLabel) -> ConsumerReading {
         ConsumerReading {
             lag_seconds: self.lag.get(label).map_or(0.0, |lag| lag.get()),
-            position: self
-                .position
-                .get(label)
-                .map_or(0, |position| u64::try_from(position.get()).unwrap_or(0)),
             events: self.events.get(label).map_or(0, |events| events.get()),
         }
     }
 }
 
-/// One consumer's metrics, read back.
+/// One consumer's lag and event count, read back (its position is the
+/// consumer's own to tell).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ConsumerReading {
     pub lag_seconds: f64,
-    pub position: u64,
     pub events: u64,
 }
 

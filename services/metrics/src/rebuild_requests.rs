@@ -7,13 +7,13 @@
 //! saves as soon as its rebuild is swapped in.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use futures::StreamExt;
+use async_trait::async_trait;
 use minsheng_eventstore::{
-    Context, EventStore, ExpectedVersion, Metadata, NewEvent, Position, StoreError, StreamName,
+    Context, EventStore, ExpectedVersion, Metadata, NewEvent, Position, RecordedEvent, StoreError,
+    StreamName,
 };
-use minsheng_runtime::shutdown::Shutdown;
+use minsheng_runtime::subscription::{Subscriber, SubscriberError};
 use serde::{Deserialize, Serialize};
 
 use crate::rebuild::Rebuilder;
@@ -22,9 +22,6 @@ use crate::rebuild::Rebuilder;
 pub const CONTEXT: &str = "metrics";
 const STREAM: &str = "metrics.projection.kpis";
 pub const REQUESTED: &str = "metrics.RebuildRequested";
-
-/// Waits between attempts to follow the requests after a store error.
-const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Serialize, Deserialize)]
 struct RebuildRequested {
@@ -62,65 +59,82 @@ pub async fn ask_the_others(
         .map(drop)
 }
 
-/// Follows the requests recorded from now on and rebuilds this replica's
-/// book for each one another replica recorded, until `stop`. A store error
-/// is retried, from the last request seen.
-pub async fn follow(
-    store: Arc<dyn EventStore>,
+/// Follows the requests recorded from this replica's start on (the
+/// runtime feeds it, restarts it after an error and measures it like any
+/// subscriber) and rebuilds this replica's book for each one another
+/// replica recorded. It keeps no checkpoint: a replica that restarts
+/// restores the saved book, made after the requests before it.
+pub struct RebuildRequests {
+    context: Context,
     rebuilder: Arc<Rebuilder>,
     replica: String,
-    stop: Shutdown,
-) {
-    let mut after = None;
-    loop {
-        let outcome = tokio::select! {
-            () = stop.wait() => return,
-            outcome = follow_from(store.as_ref(), &rebuilder, &replica, &mut after) => outcome,
-        };
-        let error = match outcome {
-            Ok(()) => StoreError::Unavailable("the subscription ended".to_owned()),
-            Err(error) => error,
-        };
-        tracing::warn!(%error, "cannot follow the metrics rebuild requests; trying again");
-        tokio::select! {
-            () = stop.wait() => return,
-            () = tokio::time::sleep(RETRY_AFTER) => {}
-        }
+    /// The last request seen, once there is one or the head at the start
+    /// has been read: where to resume after an error.
+    after: Option<Position>,
+}
+
+impl RebuildRequests {
+    pub fn new(rebuilder: Arc<Rebuilder>, replica: String) -> Result<Self, StoreError> {
+        Ok(RebuildRequests {
+            context: Context::parse(CONTEXT)?,
+            rebuilder,
+            replica,
+            after: None,
+        })
     }
 }
 
-async fn follow_from(
-    store: &dyn EventStore,
-    rebuilder: &Rebuilder,
-    replica: &str,
-    after: &mut Option<Position>,
-) -> Result<(), StoreError> {
-    let context = Context::parse(CONTEXT)?;
-    let from = match *after {
-        Some(position) => position,
-        // Requests recorded before this replica started are not its own:
-        // it restored the snapshot saved after them.
-        None => store.head(&context).await?,
-    };
-    *after = Some(from);
-    let mut requests = store.subscribe(&context, from).await?;
-    while let Some(event) = requests.next().await {
-        let event = event?;
-        *after = Some(event.position);
+impl std::fmt::Debug for RebuildRequests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RebuildRequests")
+            .field("replica", &self.replica)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Subscriber for RebuildRequests {
+    fn name(&self) -> &str {
+        "metrics-rebuild-requests"
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
+    }
+
+    async fn resume_after(&mut self, store: &dyn EventStore) -> Result<Position, SubscriberError> {
+        let after = match self.after {
+            Some(after) => after,
+            None => store.head(&self.context).await?,
+        };
+        self.after = Some(after);
+        Ok(after)
+    }
+
+    async fn commit(
+        &mut self,
+        _store: &dyn EventStore,
+        _position: Position,
+    ) -> Result<(), SubscriberError> {
+        Ok(())
+    }
+
+    async fn handle(&mut self, event: &RecordedEvent) -> Result<(), SubscriberError> {
+        self.after = Some(event.position);
         if event.event_type != REQUESTED {
-            continue;
+            return Ok(());
         }
         let Ok(request) = serde_json::from_str::<RebuildRequested>(event.payload.get()) else {
             tracing::warn!(
                 position = event.position.0,
                 "an unreadable rebuild request; skipped"
             );
-            continue;
+            return Ok(());
         };
-        if request.replica == replica {
-            continue;
+        if request.replica == self.replica {
+            return Ok(());
         }
-        match rebuilder.start() {
+        match self.rebuilder.start() {
             Ok(mut progress) => {
                 tracing::info!(asked = %request.replica, "another replica was asked to rebuild the metrics projection; rebuilding this one");
                 // The rebuilder reports its own end; nobody reads the rest.
@@ -128,6 +142,6 @@ async fn follow_from(
             }
             Err(already) => tracing::info!(%already, "a rebuild request arrived during a rebuild"),
         }
+        Ok(())
     }
-    Ok(())
 }

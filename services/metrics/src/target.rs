@@ -14,6 +14,7 @@ use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError}
 use crate::grpc::{KpisApi, ProjectionsApi};
 use crate::projection::{self, KpiView, SavePolicy};
 use crate::rebuild::{ClearOnDrop, Rebuilder};
+use crate::rebuild_requests::RebuildRequests;
 
 pub const NAME: &str = "metrics";
 const READINESS: &str = "projection:metrics-kpis";
@@ -121,12 +122,11 @@ impl Target for MetricsTarget {
         // A rebuild asked of any replica is passed on to every other one.
         let rebuilder = Arc::new(Rebuilder::new(context.store.clone(), view.clone()));
         let replica = uuid::Uuid::now_v7().to_string();
-        let rebuild_requests = crate::rebuild_requests::follow(
-            context.store.clone(),
-            rebuilder.clone(),
-            replica.clone(),
-            context.shutdown.clone(),
-        );
+        let rebuild_requests =
+            RebuildRequests::new(rebuilder.clone(), replica.clone()).map_err(|e| TargetError {
+                target: NAME,
+                reason: e.to_string(),
+            })?;
         registration
             .grpc(
                 pb::kpis_server::KpisServer::new(KpisApi {
@@ -160,7 +160,7 @@ impl Target for MetricsTarget {
             .http(crate::http::router(view))
             .worker("metrics leader election", Box::pin(campaign))
             .worker("metrics projection", Box::pin(follow))
-            .worker("metrics rebuild requests", Box::pin(rebuild_requests));
+            .subscription(rebuild_requests);
         Ok(())
     }
 }
