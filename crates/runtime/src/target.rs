@@ -136,6 +136,16 @@ pub struct TargetError {
     pub reason: String,
 }
 
+impl TargetError {
+    /// `target` could not start because of `reason`; for `map_err`.
+    pub fn of<E: std::fmt::Display>(target: &'static str) -> impl FnOnce(E) -> Self {
+        move |reason| TargetError {
+            target,
+            reason: reason.to_string(),
+        }
+    }
+}
+
 #[async_trait]
 pub trait Target: Send + Sync {
     fn name(&self) -> &'static str;

@@ -33,10 +33,7 @@ impl Target for FraudTarget {
         context: &TargetContext,
         registration: &mut Registration,
     ) -> Result<(), TargetError> {
-        let fraud = Context::parse("fraud").map_err(|e| TargetError {
-            target: NAME,
-            reason: e.to_string(),
-        })?;
+        let fraud = Context::parse("fraud").map_err(TargetError::of(NAME))?;
         let live = FraudLive::new();
         let app = Arc::new(FraudApp::new(
             CommandRunner::new(context.store.clone()),

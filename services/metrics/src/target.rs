@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use minsheng_leader::LeaderElection;
 use minsheng_proto::metrics::v1 as pb;
 use minsheng_runtime::shutdown::Shutdown;
 use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
@@ -36,10 +37,7 @@ impl Target for MetricsTarget {
         let view = KpiView::new();
         projection::restore(context.store.as_ref(), &view)
             .await
-            .map_err(|e| TargetError {
-                target: NAME,
-                reason: e.to_string(),
-            })?;
+            .map_err(TargetError::of(NAME))?;
         context.readiness.set(READINESS, false);
         context.metrics.with(|registry| {
             registry.register_collector(Box::new(crate::gauges::KpiGauges { view: view.clone() }));
@@ -50,83 +48,23 @@ impl Target for MetricsTarget {
         // projection's last save on the way out into a no-op.
         let projection_returned = Shutdown::new();
 
-        let campaign = {
-            let (leader, returned, leading) = (
-                context.leader.clone(),
-                projection_returned.clone(),
-                leading.clone(),
-            );
+        let campaign = campaign(
+            context.leader.clone(),
+            leading.clone(),
+            projection_returned.clone(),
+        );
+        let follow = {
+            let follow = follow_until_stopped(context, view.clone(), leading.clone());
             async move {
-                let outcome = minsheng_leader::while_leader(
-                    leader.as_ref(),
-                    "metrics-projection",
-                    returned.wait(),
-                    || {
-                        let leading = leading.clone();
-                        async move {
-                            leading.store(true, Ordering::SeqCst);
-                            let _leading = ClearOnDrop(leading);
-                            std::future::pending::<()>().await;
-                        }
-                    },
-                )
-                .await;
-                if let Err(error) = outcome {
-                    tracing::warn!(%error, "the metrics projection's leader election stopped");
-                }
+                follow.await;
+                projection_returned.trigger();
             }
-        };
-        let follow_until_stopped = {
-            let (store, view, stop, readiness, metrics, leading) = (
-                context.store.clone(),
-                view.clone(),
-                context.shutdown.clone(),
-                context.readiness.clone(),
-                context.subscription_metrics.clone(),
-                leading.clone(),
-            );
-            async move {
-                loop {
-                    let readiness = readiness.clone();
-                    let flag = leading.clone();
-                    let outcome = projection::follow(
-                        store.clone(),
-                        view.clone(),
-                        SavePolicy::default(),
-                        Some(&metrics),
-                        move || flag.load(Ordering::SeqCst),
-                        move || readiness.set(READINESS, true),
-                        stop.wait(),
-                    )
-                    .await;
-                    match outcome {
-                        Ok(()) => return,
-                        Err(error) => {
-                            tracing::warn!(%error, "the metrics projection failed; resuming from its snapshot");
-                            tokio::select! {
-                                () = stop.wait() => return,
-                                () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                            }
-                            if let Err(error) = projection::restore(store.as_ref(), &view).await {
-                                tracing::warn!(%error, "cannot read the metrics snapshot");
-                            }
-                        }
-                    }
-                }
-            }
-        };
-        let follow = async move {
-            follow_until_stopped.await;
-            projection_returned.trigger();
         };
         // A rebuild asked of any replica is passed on to every other one.
         let rebuilder = Arc::new(Rebuilder::new(context.store.clone(), view.clone()));
         let replica = uuid::Uuid::now_v7().to_string();
-        let rebuild_requests =
-            RebuildRequests::new(rebuilder.clone(), replica.clone()).map_err(|e| TargetError {
-                target: NAME,
-                reason: e.to_string(),
-            })?;
+        let rebuild_requests = RebuildRequests::new(rebuilder.clone(), replica.clone())
+            .map_err(TargetError::of(NAME))?;
         registration
             .grpc(
                 pb::kpis_server::KpisServer::new(KpisApi {
@@ -162,5 +100,72 @@ impl Target for MetricsTarget {
             .worker("metrics projection", Box::pin(follow))
             .subscription(rebuild_requests);
         Ok(())
+    }
+}
+
+/// Holds the `metrics-projection` leadership whenever it can, with
+/// `leading` saying whether it does, until `returned` (the projection has
+/// made its last save).
+async fn campaign(leader: Arc<dyn LeaderElection>, leading: Arc<AtomicBool>, returned: Shutdown) {
+    let outcome = minsheng_leader::while_leader(
+        leader.as_ref(),
+        "metrics-projection",
+        returned.wait(),
+        || {
+            let leading = leading.clone();
+            async move {
+                leading.store(true, Ordering::SeqCst);
+                let _leading = ClearOnDrop(leading);
+                std::future::pending::<()>().await;
+            }
+        },
+    )
+    .await;
+    if let Err(error) = outcome {
+        tracing::warn!(%error, "the metrics projection's leader election stopped");
+    }
+}
+
+/// The projection, until shutdown; after an error it resumes from the
+/// snapshot.
+fn follow_until_stopped(
+    context: &TargetContext,
+    view: Arc<KpiView>,
+    leading: Arc<AtomicBool>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let (store, stop, readiness, metrics) = (
+        context.store.clone(),
+        context.shutdown.clone(),
+        context.readiness.clone(),
+        context.subscription_metrics.clone(),
+    );
+    async move {
+        loop {
+            let readiness = readiness.clone();
+            let flag = leading.clone();
+            let outcome = projection::follow(
+                store.clone(),
+                view.clone(),
+                SavePolicy::default(),
+                Some(&metrics),
+                move || flag.load(Ordering::SeqCst),
+                move || readiness.set(READINESS, true),
+                stop.wait(),
+            )
+            .await;
+            match outcome {
+                Ok(()) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "the metrics projection failed; resuming from its snapshot");
+                    tokio::select! {
+                        () = stop.wait() => return,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                    if let Err(error) = projection::restore(store.as_ref(), &view).await {
+                        tracing::warn!(%error, "cannot read the metrics snapshot");
+                    }
+                }
+            }
+        }
     }
 }

@@ -57,10 +57,7 @@ impl Target for VehicleIotTarget {
         context: &TargetContext,
         registration: &mut Registration,
     ) -> Result<(), TargetError> {
-        let vehicle = Context::parse("vehicle").map_err(|e| TargetError {
-            target: NAME,
-            reason: e.to_string(),
-        })?;
+        let vehicle = Context::parse("vehicle").map_err(TargetError::of(NAME))?;
         let live = LiveView::new(SightingDesk::new(self.config.hit_window));
         let app = Arc::new(VehicleApp::new(
             CommandRunner::new(context.store.clone()),
