@@ -76,30 +76,24 @@ impl pb::kpis_server::Kpis for KpisApi {
         let first = read(&self.view, &request)?;
         let view = self.view.clone();
         // The figures now, then again each time the book changes them.
-        let changes = futures::stream::unfold(
-            (view, request, book_changes, first, true),
-            |(view, request, mut book_changes, last, first_time)| async move {
-                if first_time {
-                    return Some((Ok(last.clone()), (view, request, book_changes, last, false)));
-                }
+        let now = futures::stream::once(std::future::ready(Ok(first.clone())));
+        let later = futures::stream::unfold(
+            (view, request, book_changes, first),
+            |(view, request, mut book_changes, last)| async move {
                 loop {
                     tokio::time::sleep(WATCH_AT_MOST_EVERY).await;
                     book_changes.changed().await.ok()?;
                     match read(&view, &request) {
                         Ok(now) if now != last => {
-                            return Some((
-                                Ok(now.clone()),
-                                (view, request, book_changes, now, false),
-                            ));
+                            return Some((Ok(now.clone()), (view, request, book_changes, now)));
                         }
                         Ok(_) => {}
-                        Err(e) => {
-                            return Some((Err(e), (view, request, book_changes, last, false)));
-                        }
+                        Err(e) => return Some((Err(e), (view, request, book_changes, last))),
                     }
                 }
             },
         );
+        let changes = now.chain(later);
         let stop = self.stop.clone();
         Ok(Response::new(Box::pin(
             changes.take_until(async move { stop.wait().await }),
@@ -107,7 +101,7 @@ impl pb::kpis_server::Kpis for KpisApi {
     }
 }
 
-/// `minsheng.metrics.v1.Projections`: operators' rebuild.
+/// `minsheng.metrics.v1.Projections`: operators' rebuild and status.
 #[derive(Debug)]
 pub struct ProjectionsApi {
     pub(crate) rebuilder: Arc<crate::rebuild::Rebuilder>,
