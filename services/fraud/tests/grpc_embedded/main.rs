@@ -7,6 +7,7 @@
 mod support;
 
 mod alerts;
+mod casework;
 mod fugitives;
 mod refusals;
 mod stop_payments;

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod endings;
 mod hits;
 mod people;
 mod refusals;

@@ -1,0 +1,130 @@
+//! Every RPC a running binary serves, as a client no one here wrote would
+//! find them: by gRPC reflection, and called with an empty message (or an
+//! empty stream) whatever their types, to see how the server answers.
+
+use std::net::SocketAddr;
+
+use futures::StreamExt;
+use prost::Message;
+use tonic::Code;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+use tonic_reflection::pb::v1::{ServerReflectionRequest, ServerReflectionResponse};
+
+use super::binary::channel;
+
+/// One served method.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rpc {
+    /// `minsheng.fraud.v1.Alerts/TriageAlert`: the form docs/access.md uses.
+    pub name: String,
+    pub client_streaming: bool,
+    pub server_streaming: bool,
+}
+
+impl Rpc {
+    /// The method's name alone: `TriageAlert`.
+    pub fn method(&self) -> &str {
+        self.name.rsplit('/').next().unwrap_or(&self.name)
+    }
+}
+
+async fn ask(addr: SocketAddr, request: MessageRequest) -> ServerReflectionResponse {
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(request),
+    };
+    let mut answers = ServerReflectionClient::new(channel(addr).await)
+        .server_reflection_info(futures::stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    answers.next().await.expect("an answer").unwrap()
+}
+
+/// The minsheng RPCs served at `addr` (health and reflection left out),
+/// sorted by name.
+pub async fn served(addr: SocketAddr) -> Vec<Rpc> {
+    let Some(MessageResponse::ListServicesResponse(list)) =
+        ask(addr, MessageRequest::ListServices(String::new()))
+            .await
+            .message_response
+    else {
+        panic!("reflection did not list the services")
+    };
+    let mut rpcs = Vec::new();
+    for service in list
+        .service
+        .iter()
+        .filter(|s| s.name.starts_with("minsheng."))
+    {
+        let Some(MessageResponse::FileDescriptorResponse(files)) = ask(
+            addr,
+            MessageRequest::FileContainingSymbol(service.name.clone()),
+        )
+        .await
+        .message_response
+        else {
+            panic!("no descriptor for {}", service.name)
+        };
+        let (package, short) = service.name.rsplit_once('.').expect("a qualified name");
+        let described = files
+            .file_descriptor_proto
+            .iter()
+            .map(|bytes| prost_types::FileDescriptorProto::decode(bytes.as_slice()).unwrap())
+            .filter(|file| file.package() == package)
+            .flat_map(|file| file.service)
+            .find(|s| s.name() == short)
+            .unwrap_or_else(|| panic!("{} is not in its descriptor", service.name));
+        rpcs.extend(described.method.iter().map(|m| Rpc {
+            name: format!("{}/{}", service.name, m.name()),
+            client_streaming: m.client_streaming(),
+            server_streaming: m.server_streaming(),
+        }));
+    }
+    rpcs.sort();
+    rpcs
+}
+
+/// Calls `rpc` with an empty message (an empty stream for a client stream)
+/// and a bearer `token`, if any; answers the status code, `Ok` when a
+/// server stream was opened (its first message is not awaited: a watch
+/// may send nothing for a long time).
+pub async fn call_empty(addr: SocketAddr, rpc: &Rpc, token: Option<&str>) -> Code {
+    let mut client = tonic::client::Grpc::new(channel(addr).await);
+    client.ready().await.unwrap();
+    let path: http::uri::PathAndQuery = format!("/{}", rpc.name).parse().unwrap();
+    // `()` is the empty protobuf message: it encodes to nothing and decodes
+    // any answer by skipping its fields.
+    let codec = tonic_prost::ProstCodec::<(), ()>::default();
+    fn with_token<T>(message: T, token: Option<&str>) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Some(token) = token {
+            minsheng_runtime::auth::attach_bearer(&mut request, token).unwrap();
+        }
+        request
+    }
+    let outcome = match (rpc.client_streaming, rpc.server_streaming) {
+        (false, false) => client
+            .unary(with_token((), token), path, codec)
+            .await
+            .map(drop),
+        (false, true) => client
+            .server_streaming(with_token((), token), path, codec)
+            .await
+            .map(drop),
+        (true, false) => client
+            .client_streaming(with_token(futures::stream::empty(), token), path, codec)
+            .await
+            .map(drop),
+        (true, true) => client
+            .streaming(with_token(futures::stream::empty(), token), path, codec)
+            .await
+            .map(drop),
+    };
+    match outcome {
+        Ok(()) => Code::Ok,
+        Err(status) => status.code(),
+    }
+}
