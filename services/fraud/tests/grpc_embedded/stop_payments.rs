@@ -205,3 +205,79 @@ async fn an_unanswered_request_expires_at_its_deadline_even_across_a_restart() {
     assert!(refused.message().contains("expired"), "{refused:?}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_on_an_alerts_second_account_is_for_that_accounts_institution_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn(dir.path(), chrono::Duration::hours(2)).await;
+    let mut two_accounts = alert();
+    two_accounts.accounts.push(pb::ReceivingAccount {
+        account: "2088102233445566".into(),
+        institution: "alipay".into(),
+    });
+    let alert_id = app
+        .alerts()
+        .await
+        .report_alert(as_role("fraud-analyst", two_accounts))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let stop_id = app
+        .stops()
+        .await
+        .request_stop_payment(as_role(
+            "fraud-analyst",
+            pb::RequestStopPaymentRequest {
+                alert_id,
+                account_index: 1,
+                amount_fen: 1_000_000,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let answer = |institution: &str| {
+        as_partner_of(
+            "partner",
+            Some(institution),
+            pb::AnswerStopPaymentRequest {
+                stop_payment_id: stop_id.clone(),
+                outcome: pb::StopOutcome::Stopped as i32,
+                amount_fen: 1_000_000,
+                reason: String::new(),
+            },
+        )
+    };
+    let first_accounts_bank = app
+        .stops()
+        .await
+        .answer_stop_payment(answer("icbc"))
+        .await
+        .unwrap_err();
+    assert_eq!(first_accounts_bank.code(), Code::PermissionDenied);
+    app.stops()
+        .await
+        .answer_stop_payment(answer("alipay"))
+        .await
+        .expect("the second account's institution answers");
+    // Once answered, another institution still hears only "not yours",
+    // never that the request already has its answer.
+    let after_the_answer = app
+        .stops()
+        .await
+        .answer_stop_payment(answer("icbc"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        after_the_answer.code(),
+        Code::PermissionDenied,
+        "{after_the_answer:?}"
+    );
+    assert!(
+        !after_the_answer.message().contains("answer"),
+        "{after_the_answer:?}"
+    );
+    app.stop().await;
+}

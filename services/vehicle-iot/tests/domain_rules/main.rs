@@ -110,3 +110,4 @@ mod desk;
 mod ebikes;
 mod properties;
 mod readers_cards_rooms;
+mod refusals;

@@ -1,4 +1,5 @@
-//! The anti-fraud centre's rules, as the centre would state them.
+//! The anti-fraud centre's rules, as the centre would state them (the
+//! refusals the stories here do not reach have their cases in `refusals`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -15,6 +16,8 @@ use minsheng_fraud::domain::stop_payment::{Answer, StopCommand, StopPayment, Sto
 use minsheng_fraud::domain::totals::CentreTotals;
 use minsheng_fraud::domain::values::{Account, Channel, Fen, Institution, Number, PersonKey, Text};
 use proptest::prelude::*;
+
+mod refusals;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2015, 12, 25, 10, 0, 0).unwrap()
