@@ -82,11 +82,11 @@ impl<S: Servers> Backend for JetStream<S> {
 mod single_node {
     use super::*;
 
-    async fn backend() -> Option<JetStream<NatsServer>> {
-        Some(JetStream {
+    async fn backend() -> JetStream<NatsServer> {
+        JetStream {
             servers: NatsServer::start().expect("nats-server starts"),
             store: None,
-        })
+        }
     }
 
     conformance_suite!(backend());
@@ -95,11 +95,11 @@ mod single_node {
 mod three_node_cluster {
     use super::*;
 
-    async fn backend() -> Option<JetStream<NatsCluster>> {
-        Some(JetStream {
+    async fn backend() -> JetStream<NatsCluster> {
+        JetStream {
             servers: NatsCluster::start().expect("cluster starts"),
             store: None,
-        })
+        }
     }
 
     conformance_suite!(backend());

@@ -32,11 +32,11 @@ impl Backend for Sqlite {
     }
 }
 
-async fn sqlite() -> Option<Sqlite> {
-    Some(Sqlite {
+async fn sqlite() -> Sqlite {
+    Sqlite {
         dir: tempfile::tempdir().expect("temp dir"),
         open: None,
-    })
+    }
 }
 
 conformance_suite!(sqlite());

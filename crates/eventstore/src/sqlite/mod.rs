@@ -5,6 +5,7 @@
 //! mode lets them), on tokio's blocking threads.
 
 mod schema;
+pub use schema::Durability;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ pub struct SqliteStore {
 #[derive(Debug)]
 struct Inner {
     path: PathBuf,
+    durability: schema::Durability,
     writes: Mutex<Option<mpsc::Sender<writer::Write>>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     head: watch::Receiver<Position>,
@@ -52,6 +54,7 @@ impl SqliteStore {
         let path = path.as_ref().to_path_buf();
         let conn = schema::open(&path)?;
         schema::create(&conn)?;
+        let durability = schema::durability(&conn)?;
         let last: Option<i64> = conn
             .query_row("SELECT max(position) FROM events", [], |row| row.get(0))
             .map_err(|e| StoreError::unavailable("open sqlite", e))?;
@@ -64,6 +67,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
+                durability,
                 writes: Mutex::new(Some(writes_tx)),
                 writer_thread: Mutex::new(Some(thread)),
                 head: head_rx,
@@ -74,6 +78,12 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// The writer connection's journal mode and sync level, as SQLite
+    /// reported them when the store opened.
+    pub fn durability(&self) -> &Durability {
+        &self.inner.durability
     }
 
     /// Stops taking writes, lets the writer commit what it holds, and waits

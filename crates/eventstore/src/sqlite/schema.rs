@@ -63,6 +63,38 @@ pub(crate) fn open(path: &std::path::Path) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
+/// What SQLite says a connection's durability settings are, read back
+/// rather than assumed: a test pins them, since the kill -9 tests alone
+/// would pass with `synchronous=OFF` (the page cache outlives the process).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Durability {
+    /// `PRAGMA journal_mode`: `wal`.
+    pub journal_mode: String,
+    /// `PRAGMA synchronous`: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA.
+    pub synchronous: i64,
+}
+
+pub(crate) fn durability(conn: &Connection) -> Result<Durability, StoreError> {
+    let read = |pragma: &str| {
+        conn.query_row(&format!("PRAGMA {pragma}"), [], |row| {
+            row.get::<_, rusqlite::types::Value>(0)
+        })
+        .map_err(|e| StoreError::unavailable("read sqlite settings", e))
+    };
+    let journal_mode = match read("journal_mode")? {
+        rusqlite::types::Value::Text(mode) => mode,
+        other => format!("{other:?}"),
+    };
+    let synchronous = match read("synchronous")? {
+        rusqlite::types::Value::Integer(level) => level,
+        _ => -1,
+    };
+    Ok(Durability {
+        journal_mode,
+        synchronous,
+    })
+}
+
 pub(crate) fn create(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(SCHEMA)
         .map_err(|e| StoreError::unavailable("create sqlite schema", e))

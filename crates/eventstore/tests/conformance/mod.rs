@@ -27,11 +27,24 @@ pub trait Backend: Send {
 }
 
 /// Instantiates every case for a backend. `$make` is an async expression
-/// giving `Option<impl Backend>`; `None` skips (it must say why itself).
+/// giving the backend. With `ignore = "why"`, every case is marked ignored
+/// with that reason, so that a run without the backend's server reports
+/// them as ignored (skipped), never as passed; `--include-ignored` runs them.
 #[macro_export]
 macro_rules! conformance_suite {
-    ($make:expr) => {
-        conformance_suite!(@cases $make;
+    // One case at a time: the marks repeat inside each case, not beside it.
+    (@each $make:expr; [$($mark:tt)*];) => {};
+    (@each $make:expr; [$($mark:tt)*]; $case:ident, $($rest:ident,)*) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $($mark)*
+        async fn $case() {
+            let mut backend = $make.await;
+            $crate::conformance::$case(&mut backend).await;
+        }
+        conformance_suite!(@each $make; [$($mark)*]; $($rest,)*);
+    };
+    ($make:expr $(, ignore = $why:literal)?) => {
+        conformance_suite!(@each $make; [$(#[ignore = $why])?];
             append_then_read_round_trips,
             expected_version_rules,
             racing_writers_win_one_version_each,
@@ -46,15 +59,6 @@ macro_rules! conformance_suite {
             a_snapshot_is_replaced_whole_and_survives_a_restart,
             data_survives_a_restart,
         );
-    };
-    (@cases $make:expr; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let Some(mut backend) = $make.await else { return };
-                $crate::conformance::$case(&mut backend).await;
-            }
-        )*
     };
 }
 
