@@ -219,7 +219,7 @@ async fn the_dashboard_shows_what_the_api_says() {
     .unwrap();
     assert!(mismatches.is_empty(), "{mismatches:#?}");
     // Not all zeros: the fed city is on the page.
-    for (kpi, value) in [("ebikes_registered", "3"), ("amount_stopped_fen", "400000")] {
+    for (kpi, value) in [("ebikes_registered", "9"), ("amount_stopped_fen", "400000")] {
         assert!(
             figures_shown(&dom)
                 .iter()
