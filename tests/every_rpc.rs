@@ -167,8 +167,8 @@ const CALLED_IN: &[(&str, &str, &str)] = &[
     ),
     (
         "minsheng.vehicle.v1.Sightings/RecordSightingBatch",
-        VEHICLE_HITS,
-        "a_restarted_process_still_knows_the_stolen_bikes",
+        VEHICLE_SUPPORT,
+        "seen_by",
     ),
     (
         "minsheng.vehicle.v1.Sightings/WatchHits",
@@ -326,6 +326,7 @@ const CALLED_IN: &[(&str, &str, &str)] = &[
 const VEHICLE_ENDINGS: &str = "services/vehicle-iot/tests/grpc_embedded/endings.rs";
 const VEHICLE_HITS: &str = "services/vehicle-iot/tests/grpc_embedded/hits.rs";
 const VEHICLE_PEOPLE: &str = "services/vehicle-iot/tests/grpc_embedded/people.rs";
+const VEHICLE_SUPPORT: &str = "services/vehicle-iot/tests/grpc_embedded/support.rs";
 const VEHICLE_REFUSALS: &str = "services/vehicle-iot/tests/grpc_embedded/refusals.rs";
 const FRAUD_ALERTS: &str = "services/fraud/tests/grpc_embedded/alerts.rs";
 const FRAUD_CASEWORK: &str = "services/fraud/tests/grpc_embedded/casework.rs";

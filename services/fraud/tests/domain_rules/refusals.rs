@@ -60,39 +60,17 @@ fn a_suspect_is_named_once_on_an_alert() {
 
 #[test]
 fn an_alert_names_at_most_twenty_accounts_and_twenty_numbers() {
-    let AlertCommand::Report {
-        victim,
-        amount,
-        channel,
-        transferred_at,
-        now,
-        fraud_numbers,
-        accounts,
-    } = report()
-    else {
-        unreachable!()
-    };
-    let with = |accounts: Vec<ReceivingAccount>, numbers: Vec<Number>| AlertCommand::Report {
-        victim: victim.clone(),
-        amount,
-        channel,
-        transferred_at,
-        now,
-        accounts,
-        fraud_numbers: numbers,
-    };
-    let twenty_one_accounts = vec![account(); 21];
-    let twenty_one_numbers = vec![fraud_numbers[0]; 21];
+    let number = Number::parse("number", "17012345678").unwrap();
     for too_many in [
-        with(twenty_one_accounts, fraud_numbers.clone()),
-        with(accounts.clone(), twenty_one_numbers),
+        report_naming(vec![account(); 21], vec![number]),
+        report_naming(vec![account()], vec![number; 21]),
     ] {
         assert_eq!(
             after::<Alert>(&[too_many]).1.unwrap_err(),
             AlertRule::TooMany
         );
     }
-    let twenty_each = with(vec![account(); 20], vec![fraud_numbers[0]; 20]);
+    let twenty_each = report_naming(vec![account(); 20], vec![number; 20]);
     assert!(after::<Alert>(&[twenty_each]).1.is_ok());
 }
 

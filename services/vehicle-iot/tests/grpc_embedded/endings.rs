@@ -85,18 +85,7 @@ async fn a_retired_readers_sightings_are_refused_and_its_id_is_not_used_again() 
         .unwrap();
     stolen_known(&app).await;
     let before = events_in(&app).await;
-    let summary = app
-        .sightings()
-        .await
-        .record_sighting_batch(as_role(
-            "iot-reader",
-            pb::SightingBatch {
-                sightings: vec![sighting(TAG, "RD-LC-0001")],
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let summary = seen_by(&app, TAG, "RD-LC-0001").await;
     assert_eq!((summary.refused, summary.hits), (1, 0), "{summary:?}");
     assert_eq!(events_in(&app).await, before, "no hit recorded");
 

@@ -170,18 +170,7 @@ async fn a_recovered_bike_goes_back_to_its_owner_and_its_sightings_are_only_coun
 
     // Once the desk has seen the recovery, a sighting is only counted.
     stolen_known(&app).await;
-    let summary = app
-        .sightings()
-        .await
-        .record_sighting_batch(as_role(
-            "iot-reader",
-            pb::SightingBatch {
-                sightings: vec![sighting(TAG, "RD-LC-0001")],
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let summary = seen_by(&app, TAG, "RD-LC-0001").await;
     assert_eq!((summary.counted, summary.hits), (1, 0), "{summary:?}");
     app.stop().await;
 }
@@ -194,18 +183,7 @@ async fn a_restarted_process_still_knows_the_stolen_bikes() {
     app.stop().await;
 
     let app = spawn_embedded(dir.path()).await;
-    let summary = app
-        .sightings()
-        .await
-        .record_sighting_batch(as_role(
-            "iot-reader",
-            pb::SightingBatch {
-                sightings: vec![sighting(TAG, "RD-LC-0001")],
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let summary = seen_by(&app, TAG, "RD-LC-0001").await;
     assert_eq!(summary.hits, 1, "rebuilt before ready: {summary:?}");
     app.stop().await;
 }

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod dedupe;
 mod endings;
 mod hits;
 mod people;

@@ -161,6 +161,21 @@ pub fn sighting(tag: &str, reader: &str) -> pb::Sighting {
     }
 }
 
+/// One sighting of `tag` by `reader`, now, sent as a batch: its summary.
+pub async fn seen_by(app: &App, tag: &str, reader: &str) -> pb::SightingSummary {
+    app.sightings()
+        .await
+        .record_sighting_batch(as_role(
+            "iot-reader",
+            pb::SightingBatch {
+                sightings: vec![sighting(tag, reader)],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 pub const TAG: &str = "E20000172211010218905BD1";
 pub const CLEAN_TAG: &str = "E20000172211010218905BD2";
 
