@@ -93,7 +93,6 @@ async fn every_rpc_answers_every_role_as_the_documented_table_says() {
         wrong.len(),
         wrong.join("\n")
     );
-    assert_eq!(calls, served.len() * (roles.len() + 1));
     running.terminate();
 }
 
