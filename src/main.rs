@@ -5,10 +5,12 @@
 //! yet); until then they do not exist rather than exist as stubs. Every
 //! flag has a `MINSHENG_*` environment equivalent.
 //!
+//! - [`election`]: how `serve`'s replicas pick who runs the singletons.
 //! - [`run`]: `up` and `serve`, a process of targets on a store.
 //! - [`projections`]: `projections status` and `projections rebuild`.
 //! - [`targets`]: the targets this binary knows, by name.
 
+mod election;
 mod projections;
 mod run;
 mod targets;
@@ -20,8 +22,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use minsheng_leader::kube_lease::{KubeLease, LeaseConfig};
-use minsheng_leader::{AlwaysLeader, LeaderElection};
+use minsheng_leader::AlwaysLeader;
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_runtime::telemetry;
@@ -97,52 +98,6 @@ struct Listen {
     /// Then how long calls in flight may still run before they are cut off.
     #[arg(long, env = "MINSHENG_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     shutdown_grace: Duration,
-}
-
-/// Who runs the singleton workers (projectors, schedulers) when several
-/// replicas of a target run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum LeaderElectionKind {
-    /// This replica: right for one replica only.
-    Always,
-    /// The replica holding a coordination.k8s.io/v1 Lease (in Kubernetes).
-    KubeLease,
-}
-
-#[derive(Debug, clap::Args)]
-struct Election {
-    /// How singleton workers pick their one replica.
-    #[arg(long, env = "MINSHENG_LEADER_ELECTION", value_enum, default_value_t = LeaderElectionKind::Always)]
-    leader_election: LeaderElectionKind,
-    /// Namespace of the Leases (kube-lease); in a pod, from the downward API.
-    #[arg(long, env = "MINSHENG_LEASE_NAMESPACE", default_value = "default")]
-    lease_namespace: String,
-    /// This replica's identity in the Leases (kube-lease): the pod name.
-    #[arg(long, env = "MINSHENG_LEASE_IDENTITY")]
-    lease_identity: Option<String>,
-}
-
-impl Election {
-    async fn build(self) -> anyhow::Result<Arc<dyn LeaderElection>> {
-        match self.leader_election {
-            LeaderElectionKind::Always => Ok(Arc::new(AlwaysLeader::new())),
-            LeaderElectionKind::KubeLease => {
-                // async-nats brings ring; with the eventstoredb feature,
-                // aws-lc-rs comes too and rustls cannot choose on its own.
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                let identity = self
-                    .lease_identity
-                    .or_else(|| std::env::var("HOSTNAME").ok())
-                    .context("--lease-identity (MINSHENG_LEASE_IDENTITY or HOSTNAME) is needed with kube-lease")?;
-                let client = kube::Client::try_default()
-                    .await
-                    .context("cannot reach the Kubernetes API for leader election")?;
-                let lease =
-                    KubeLease::new(client, LeaseConfig::new(&self.lease_namespace, &identity))?;
-                Ok(Arc::new(lease))
-            }
-        }
-    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -225,6 +180,8 @@ enum Command {
     Up {
         #[command(flatten)]
         listen: Listen,
+        #[command(flatten)]
+        settings: targets::Settings,
     },
     /// Run the chosen targets against a store, as a Kubernetes Deployment does.
     Serve {
@@ -249,7 +206,9 @@ enum Command {
         #[command(flatten)]
         listen: Listen,
         #[command(flatten)]
-        election: Election,
+        election: election::Election,
+        #[command(flatten)]
+        settings: targets::Settings,
     },
     /// Read models built from the events (the metrics projection).
     Projections {
@@ -362,7 +321,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 .context("cannot mint the token")?;
             println!("{token}");
         }
-        Command::Up { listen } => {
+        Command::Up { listen, settings } => {
             let key_file = cli.data_dir.join("jwt.key");
             let (keys, created) = TokenKeys::load_or_create(&key_file)?;
             if created {
@@ -375,7 +334,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 mode: "up",
                 store_url,
                 replicas: 1,
-                targets: targets::all(),
+                targets: targets::all(&settings)?,
                 keys,
                 listen,
                 drain_delay: drain,
@@ -392,11 +351,13 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             person_key,
             listen,
             election,
+            settings,
         } => {
-            let chosen = targets::chosen(&targets)?;
+            let chosen = targets::chosen(&targets, &settings)?;
             let key_file = key.or_in(&cli.data_dir);
             let keys = TokenKeys::load(&key_file)?;
             let drain = listen.drain_delay.unwrap_or(Duration::from_secs(5));
+            let leader = election.build(&store, store_replicas).await?;
             run::run(run::Plan {
                 mode: "serve",
                 store_url: store,
@@ -405,7 +366,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 keys,
                 listen,
                 drain_delay: drain,
-                leader: election.build().await?,
+                leader,
                 person_keys: PersonKeys::load(
                     &person_key
                         .path

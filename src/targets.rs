@@ -2,20 +2,37 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use minsheng_runtime::target::Target;
 
+/// The programmes' settings an operator may change (`up` and `serve`).
+#[derive(Debug, clap::Args)]
+pub struct Settings {
+    /// How long a bank or payment platform has to answer a stop-payment
+    /// request before it expires.
+    #[arg(long, env = "MINSHENG_STOP_PAYMENT_DEADLINE", default_value = "2h", value_parser = humantime::parse_duration)]
+    stop_payment_deadline: Duration,
+}
+
 /// Every target, in start order.
-pub fn all() -> Vec<Arc<dyn Target>> {
-    vec![
+pub fn all(settings: &Settings) -> anyhow::Result<Vec<Arc<dyn Target>>> {
+    let stop_deadline = chrono::Duration::from_std(settings.stop_payment_deadline)
+        .ok()
+        .filter(|d| *d > chrono::Duration::zero())
+        .ok_or_else(|| anyhow::anyhow!("--stop-payment-deadline must be more than 0"))?;
+    Ok(vec![
         Arc::new(minsheng_vehicle_iot::VehicleIotTarget::default()),
-        Arc::new(minsheng_fraud::FraudTarget::default()),
+        Arc::new(minsheng_fraud::FraudTarget {
+            config: minsheng_fraud::FraudConfig { stop_deadline },
+        }),
         Arc::new(minsheng_metrics::MetricsTarget),
-    ]
+    ])
 }
 
 /// The targets named on the command line (`all` for every one).
-pub fn chosen(names: &[String]) -> anyhow::Result<Vec<Arc<dyn Target>>> {
-    let known = all();
+pub fn chosen(names: &[String], settings: &Settings) -> anyhow::Result<Vec<Arc<dyn Target>>> {
+    let known = all(settings)?;
     if names.iter().any(|n| n == "all") {
         return Ok(known);
     }

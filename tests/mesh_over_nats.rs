@@ -21,8 +21,10 @@ use tonic::Request;
 
 const TAG: &str = "E20000172211010218905BD1";
 
-/// `minsheng serve --target <target>` on the shared NATS store.
-fn serve(data_dir: &std::path::Path, nats: &str, target: &str) -> Running {
+/// `minsheng serve --target <target>` on the shared NATS store, as the
+/// replica `identity`: replicas elect the one that runs each singleton on
+/// the store's NATS (`tests/one_leader_over_nats.rs` shows only one does).
+fn serve(data_dir: &std::path::Path, nats: &str, target: &str, identity: &str) -> Running {
     start(minsheng(
         &[
             "serve",
@@ -32,6 +34,10 @@ fn serve(data_dir: &std::path::Path, nats: &str, target: &str) -> Running {
             nats,
             "--drain-delay",
             "0s",
+            "--leader-election",
+            "nats-kv",
+            "--lease-identity",
+            identity,
         ],
         data_dir,
     ))
@@ -43,8 +49,8 @@ async fn a_hit_recorded_by_one_process_reaches_a_console_on_another() {
     let dir = tempfile::tempdir().unwrap();
     let (keys, _) = TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
     PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
-    let recorder = serve(dir.path(), &nats.url(), "vehicle-iot");
-    let dispatch = serve(dir.path(), &nats.url(), "vehicle-iot");
+    let recorder = serve(dir.path(), &nats.url(), "vehicle-iot", "recorder");
+    let dispatch = serve(dir.path(), &nats.url(), "vehicle-iot", "dispatch");
 
     let ch = channel(recorder.grpc).await;
     pb::readers_client::ReadersClient::new(ch.clone())
@@ -154,8 +160,8 @@ async fn a_number_blocked_on_one_process_is_screened_as_blocked_on_another() {
     let dir = tempfile::tempdir().unwrap();
     let (keys, _) = TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
     PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
-    let centre = serve(dir.path(), &nats.url(), "fraud");
-    let gateway = serve(dir.path(), &nats.url(), "fraud");
+    let centre = serve(dir.path(), &nats.url(), "fraud", "centre");
+    let gateway = serve(dir.path(), &nats.url(), "fraud", "gateway");
 
     fraud::firewall_client::FirewallClient::new(channel(centre.grpc).await)
         .block_number(as_role(
@@ -224,6 +230,8 @@ async fn the_city_figures_add_up_on_a_jetstream_cluster_through_a_node_kill_and_
                 "3",
                 "--drain-delay",
                 "0s",
+                "--leader-election",
+                "nats-kv",
             ],
             dir.path(),
         ))

@@ -11,11 +11,19 @@
 //!   leadership, acquired, renewed, lost on missed renewals and released on
 //!   shutdown, as Kubernetes' own controllers do. No cluster runs where this
 //!   is built: its tests play recorded API exchanges against it.
+//! - `nats_kv::NatsKvLease` (feature `nats`): the same semantics on a
+//!   JetStream key-value bucket, for a mesh on NATS outside Kubernetes; its
+//!   tests run against a real nats-server.
+//! - [`lease`]: what both share (the judging, the campaign, the renewals).
 //! - [`while_leader`]: the loop every singleton worker wants: campaign, work
 //!   while leading, stop working when leadership is lost, campaign again.
 
 #[cfg(feature = "kube")]
 pub mod kube_lease;
+#[cfg_attr(not(any(feature = "kube", feature = "nats")), allow(dead_code))]
+pub mod lease;
+#[cfg(feature = "nats")]
+pub mod nats_kv;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -72,6 +80,11 @@ impl Leadership {
 
     pub fn is_leading(&self) -> bool {
         *self.leading.borrow()
+    }
+
+    /// Whether it leads, to watch apart from the leadership (for a metric).
+    pub fn watch(&self) -> watch::Receiver<bool> {
+        self.leading.clone()
     }
 
     /// Resolves once the leadership is lost (never, for [`AlwaysLeader`]).

@@ -259,7 +259,7 @@ async fn impossible_timings_and_identities_are_refused() {
     let (service, _server) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = kube::Client::new(service, "minsheng");
     let mut config = LeaseConfig::new("minsheng", "pod-a");
-    config.renew_deadline = Duration::from_secs(20);
+    config.timings.renew_deadline = Duration::from_secs(20);
     assert!(KubeLease::new(client.clone(), config).is_err());
     let config = LeaseConfig::new("minsheng", "");
     assert!(KubeLease::new(client, config).is_err());

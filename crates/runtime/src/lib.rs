@@ -35,6 +35,7 @@ pub mod auth;
 pub mod grpc;
 pub mod health;
 pub mod http;
+pub mod leading;
 pub mod local;
 pub mod masking;
 pub mod metered_store;

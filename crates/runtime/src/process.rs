@@ -46,7 +46,8 @@ pub struct ProcessConfig {
     pub drain_delay: Duration,
     /// How long calls in flight may still run once the listeners close.
     pub shutdown_grace: Duration,
-    /// Always-leader when embedded; a Kubernetes Lease in a cluster.
+    /// Always-leader when embedded; a lease (Kubernetes or JetStream
+    /// key-value) when replicas run.
     pub leader: Arc<dyn LeaderElection>,
     pub person_keys: PersonKeys,
 }
@@ -89,6 +90,7 @@ pub async fn start(
     let stop = Shutdown::new();
     let store = MeteredStore::wrap(store, &metrics);
     let subscription_metrics = SubscriptionMetrics::register(&metrics);
+    let leader = crate::leading::MeteredElection::wrap(config.leader.clone(), &metrics);
     let context = TargetContext {
         store: store.clone(),
         shutdown: stop.clone(),
@@ -96,7 +98,7 @@ pub async fn start(
         metrics: metrics.clone(),
         subscription_metrics: subscription_metrics.clone(),
         limits: config.limits.clone(),
-        leader: config.leader.clone(),
+        leader: leader.clone(),
         person_keys: config.person_keys.clone(),
     };
     let mut registration = Registration::default();
@@ -132,7 +134,7 @@ pub async fn start(
     tasks.extend(singletons.into_iter().map(|subscriber| {
         let name = format!("singleton subscription {}", subscriber.name());
         let env = subscription_env.clone();
-        let election = config.leader.clone();
+        let election = leader.clone();
         let task = subscription::run_while_leading(subscriber, env, election);
         (name, tokio::spawn(task))
     }));

@@ -249,8 +249,9 @@ impl FraudApp {
         Ok(outcome.last_version)
     }
 
-    /// Expires what is due; run by the deadline timer.
-    pub async fn expire_due(&self, now: DateTime<Utc>) {
+    /// Expires what is due; run by the deadline timer. Returns how many
+    /// it expired.
+    pub async fn expire_due(&self, now: DateTime<Utc>) -> u64 {
         let context = CommandContext {
             request_id: None,
             metadata: minsheng_eventstore::Metadata {
@@ -258,10 +259,15 @@ impl FraudApp {
                 ..minsheng_eventstore::Metadata::default()
             },
         };
+        let mut expired = 0;
         for id in self.live.take_due(now) {
-            if let Err(error) = self.stop(&id, StopCommand::Expire { now }, &context).await {
-                tracing::warn!(stop_payment = %id, %error, "could not expire a stop-payment; will retry at the next start");
+            match self.stop(&id, StopCommand::Expire { now }, &context).await {
+                Ok(_) => expired += 1,
+                Err(error) => {
+                    tracing::warn!(stop_payment = %id, %error, "could not expire a stop-payment; will retry at the next start");
+                }
             }
         }
+        expired
     }
 }

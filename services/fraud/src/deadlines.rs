@@ -10,20 +10,28 @@ use std::time::Duration;
 use chrono::Utc;
 use minsheng_leader::LeaderElection;
 use minsheng_runtime::shutdown::Shutdown;
+use prometheus_client::metrics::counter::Counter;
 
 use crate::app::FraudApp;
 
 /// The longest the timer sleeps without looking again.
 const IDLE: Duration = Duration::from_secs(30);
 
-pub async fn run(app: Arc<FraudApp>, leader: Arc<dyn LeaderElection>, stop: Shutdown) {
+/// Runs the timer while this process leads `fraud-deadlines`, counting in
+/// `expired` the requests it expired (`minsheng_fraud_stop_payments_expired_total`).
+pub async fn run(
+    app: Arc<FraudApp>,
+    leader: Arc<dyn LeaderElection>,
+    stop: Shutdown,
+    expired: Counter,
+) {
     let stopping = stop.clone();
     let outcome =
         minsheng_leader::while_leader(leader.as_ref(), "fraud-deadlines", stopping.wait(), || {
-            let app = app.clone();
+            let (app, expired) = (app.clone(), expired.clone());
             async move {
                 loop {
-                    app.expire_due(Utc::now()).await;
+                    expired.inc_by(app.expire_due(Utc::now()).await);
                     let wait = app.live().next_deadline().map_or(IDLE, |at| {
                         (at - Utc::now())
                             .to_std()

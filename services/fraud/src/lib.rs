@@ -20,4 +20,5 @@ pub mod live;
 pub mod reactions;
 pub mod target;
 
+pub use app::FraudConfig;
 pub use target::FraudTarget;

@@ -41,6 +41,12 @@ impl Target for FraudTarget {
             live.clone(),
             self.config.clone(),
         ));
+        let expired = prometheus_client::metrics::counter::Counter::default();
+        context.metrics.register(
+            "fraud_stop_payments_expired",
+            "Stop-payment requests this process expired, unanswered at their deadline",
+            expired.clone(),
+        );
         let max = context.limits.max_message_bytes;
         let descriptors = minsheng_proto::FILE_DESCRIPTOR_SET;
         registration
@@ -101,6 +107,7 @@ impl Target for FraudTarget {
                     app,
                     context.leader.clone(),
                     context.shutdown.clone(),
+                    expired,
                 )),
             );
         Ok(())

@@ -70,6 +70,35 @@ impl JetStreamConfig {
     }
 }
 
+/// A NATS client for `urls` (comma-separated, `nats://user:password@host`
+/// for credentials), as the store connects: for what shares the store's
+/// cluster (the key-value leader election).
+pub async fn connect_client(urls: &str) -> Result<async_nats::Client, StoreError> {
+    let servers = urls
+        .split(',')
+        .map(|url| url.trim().parse::<async_nats::ServerAddr>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::InvalidInput {
+            field: "store url",
+            reason: e.to_string(),
+        })?;
+    let mut options = async_nats::ConnectOptions::new();
+    // `nats://user:password@host`: async-nats parses the credentials
+    // but does not send them; the first server that names some does.
+    if let Some((user, password)) = servers
+        .iter()
+        .find_map(|s| Some((s.username()?.to_owned(), s.password()?.to_owned())))
+    {
+        options = options.user_and_password(user, password);
+    }
+    options
+        .connection_timeout(Duration::from_secs(5))
+        .request_timeout(Some(Duration::from_secs(5)))
+        .connect(servers)
+        .await
+        .map_err(|e| StoreError::unavailable("connect to nats", e))
+}
+
 /// The JetStream event store. Clone the `Arc` you keep it in, not the store.
 #[derive(Debug)]
 pub struct JetStreamStore {
@@ -88,30 +117,7 @@ pub struct JetStreamStore {
 impl JetStreamStore {
     /// Connects and makes sure the key-value buckets exist.
     pub async fn connect(config: JetStreamConfig) -> Result<Self, StoreError> {
-        let servers = config
-            .urls
-            .split(',')
-            .map(|url| url.trim().parse::<async_nats::ServerAddr>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StoreError::InvalidInput {
-                field: "store url",
-                reason: e.to_string(),
-            })?;
-        let mut options = async_nats::ConnectOptions::new();
-        // `nats://user:password@host`: async-nats parses the credentials
-        // but does not send them; the first server that names some does.
-        if let Some((user, password)) = servers
-            .iter()
-            .find_map(|s| Some((s.username()?.to_owned(), s.password()?.to_owned())))
-        {
-            options = options.user_and_password(user, password);
-        }
-        let client = options
-            .connection_timeout(Duration::from_secs(5))
-            .request_timeout(Some(Duration::from_secs(5)))
-            .connect(servers)
-            .await
-            .map_err(|e| StoreError::unavailable("connect to nats", e))?;
+        let client = connect_client(&config.urls).await?;
         let js = jetstream::new(client);
         let requests = key_value_bucket(&js, buckets::REQUESTS_BUCKET, &config).await?;
         let checkpoints = key_value_bucket(&js, CHECKPOINTS_BUCKET, &config).await?;
