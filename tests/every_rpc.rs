@@ -2,7 +2,10 @@
 //! (docs/access.md) on the real binary: every RPC it serves, found by
 //! reflection, is in the table and nothing else is; every RPC answers a
 //! token of every role exactly as the table says, and a call without a
-//! token UNAUTHENTICATED.
+//! token UNAUTHENTICATED. An allowed caller's empty request is refused as
+//! bad input (INVALID_ARGUMENT, naming what is wrong) by every RPC but the
+//! questions an empty request may ask, and none of the calls writes an
+//! event.
 
 #![allow(clippy::unwrap_used)]
 
@@ -18,6 +21,21 @@ use tonic::Code;
 
 /// A role no RPC allows: a valid token with it is refused everywhere.
 const NOBODY: &str = "visitor";
+
+/// The RPCs for which an empty request is a fair question: a watch with no
+/// filter, a batch or a stream with nothing in it (nothing to do), the
+/// totals. Every other RPC refuses it as bad input (a list of hits needs
+/// its time range).
+const EMPTY_IS_A_QUESTION: &[&str] = &[
+    "minsheng.vehicle.v1.Sightings/RecordSightings",
+    "minsheng.vehicle.v1.Sightings/RecordSightingBatch",
+    "minsheng.vehicle.v1.Sightings/WatchHits",
+    "minsheng.fraud.v1.Alerts/GetTotals",
+    "minsheng.fraud.v1.Firewall/Screen",
+    "minsheng.fraud.v1.Firewall/ScreenStream",
+    "minsheng.metrics.v1.Kpis/GetKpis",
+    "minsheng.metrics.v1.Kpis/WatchKpis",
+];
 
 /// docs/access.md's table: RPC name -> roles allowed.
 fn documented_table() -> BTreeMap<String, BTreeSet<String>> {
@@ -82,7 +100,16 @@ async fn every_rpc_answers_every_role_as_the_documented_table_says() {
         for (role, token) in &tokens {
             let answer = rpcs::call_empty(running.grpc, rpc, Some(token)).await;
             calls += 1;
-            if let Some(why) = misanswered(allowed.contains(*role), answer) {
+            let why = misanswered(allowed.contains(*role), answer).or_else(|| {
+                let refused = answer == Code::InvalidArgument;
+                let question = EMPTY_IS_A_QUESTION.contains(&rpc.name.as_str());
+                (allowed.contains(*role) && refused == question).then_some(if question {
+                    "an empty request is a fair question here"
+                } else {
+                    "an empty request is bad input"
+                })
+            });
+            if let Some(why) = why {
                 wrong.push(format!("{} as {role}: {answer:?} ({why})", rpc.name));
             }
         }
@@ -93,6 +120,14 @@ async fn every_rpc_answers_every_role_as_the_documented_table_says() {
         wrong.len(),
         wrong.join("\n")
     );
+    let (_, metrics) = minsheng_testkit::http_get_async(running.http, "/metrics")
+        .await
+        .unwrap();
+    let written: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("minsheng_store_append_seconds_count") && l.contains("\"ok\""))
+        .collect();
+    assert_eq!(written, Vec::<&str>::new(), "no call wrote an event");
     running.terminate();
 }
 

@@ -252,8 +252,25 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // Stays so: nothing is counted twice once the projection has caught up.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Stays so: once the projection stands at each context's last event,
+    // nothing is left to count twice.
+    let mut projections = metrics::projections_client::ProjectionsClient::new(app.channel().await);
+    minsheng_testkit::eventually("caught up with every context", async || {
+        let status = projections
+            .status(as_role(
+                &keys(),
+                "operator",
+                None,
+                metrics::StatusRequest {
+                    projection: "metrics".into(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        status.contexts.iter().all(|c| c.position == c.head)
+    })
+    .await;
     assert_eq!(app.figures("").await, expected);
 
     let http = app.http;

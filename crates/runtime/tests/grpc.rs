@@ -136,7 +136,9 @@ async fn health_and_reflection_answer_without_a_token() {
 async fn an_oversized_request_is_refused_before_the_handler_runs() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn_app(dir.path(), AppOptions::default()).await;
-    let limit = minsheng_runtime::grpc::GrpcLimits::default().max_message_bytes;
+    // The documented 1 MiB (one NATS message), not the code's default:
+    // raising the default alone must fail here.
+    let limit = 1024 * 1024;
     let huge = "x".repeat(limit + 1);
     let refused = say(
         channel(app.grpc).await,
@@ -148,5 +150,6 @@ async fn an_oversized_request_is_refused_before_the_handler_runs() {
     // tonic answers OUT_OF_RANGE, naming the size and the limit.
     assert_eq!(refused.code(), Code::OutOfRange, "{refused:?}");
     assert!(refused.message().contains("too large"), "{refused:?}");
+    assert!(refused.message().contains("1048576"), "{refused:?}");
     app.stop(Duration::from_secs(20)).await;
 }

@@ -1,8 +1,6 @@
 //! Emergency stop-payments: answered once, by the institution asked, or
 //! expired at the deadline.
 
-use std::time::Duration;
-
 use minsheng_proto::fraud::v1 as pb;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -180,8 +178,38 @@ async fn an_unanswered_request_expires_at_its_deadline_even_across_a_restart() {
                 .collect::<Vec<_>>()
         }
     };
+    let store = app.store.clone();
     app.stop().await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The restart path is what this tests: the first process must have
+    // stopped before either deadline (else it fails rather than pass
+    // without testing it). Then the deadlines pass while no process runs:
+    // waited for by the wall clock, until issue 12's injected clock lets
+    // the test move time instead.
+    let events = minsheng_eventstore::Context::parse("fraud").unwrap();
+    let recorded = store
+        .read_all(&events, minsheng_eventstore::Position::START, 1_000)
+        .await
+        .unwrap();
+    assert!(
+        !recorded
+            .iter()
+            .any(|e| e.event_type == "fraud.StopPaymentExpired"),
+        "expired before the restart: the restart path went untested"
+    );
+    #[derive(serde::Deserialize)]
+    struct Requested {
+        deadline: chrono::DateTime<chrono::Utc>,
+    }
+    let last_deadline = recorded
+        .iter()
+        .filter(|e| e.event_type == "fraud.StopPaymentRequested")
+        .filter_map(|e| e.payload_as::<Requested>().ok())
+        .map(|r| r.deadline)
+        .max()
+        .expect("two requests recorded");
+    if let Ok(until) = (last_deadline - chrono::Utc::now()).to_std() {
+        tokio::time::sleep(until).await;
+    }
     let app = spawn(dir.path(), chrono::Duration::seconds(2)).await;
     eventually("both expired", async || expired_in(&app).await.len() == 2).await;
     let mut expired = expired_in(&app).await;
