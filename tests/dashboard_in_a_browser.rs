@@ -3,9 +3,11 @@
 //! the page shows equals what `/api/v1/kpis` answers for the same period
 //! and district. A screenshot is kept as a test artifact.
 //!
-//! Chromium is Debian's `chromium` (`MINSHENG_CHROMIUM` names another). When
-//! it is missing the test says so and passes, unless
-//! `MINSHENG_REQUIRE_BROWSER=1` (CI sets it), when it fails.
+//! Chromium is Debian's `chromium` (`MINSHENG_CHROMIUM` names another). The
+//! test is ignored unless asked for (`--include-ignored`), so that a machine
+//! without a browser reports it skipped, never passed; `scripts/test` asks
+//! for it when a browser is installed or `MINSHENG_REQUIRE_BROWSER=1` (CI
+//! sets it), and then a missing browser fails it.
 
 #![allow(clippy::unwrap_used)]
 
@@ -137,15 +139,10 @@ fn from_api(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: scripts/test runs it when one is installed"]
 async fn the_dashboard_shows_what_the_api_says() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var("MINSHENG_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "MINSHENG_REQUIRE_BROWSER=1 but no chromium was found"
-        );
-        eprintln!("skipped: no chromium on PATH (apt install chromium, or set MINSHENG_CHROMIUM)");
-        return;
-    };
+    let browser =
+        chromium().expect("no chromium on PATH (apt install chromium, or set MINSHENG_CHROMIUM)");
     let dir = tempfile::tempdir().unwrap();
     let running = start(minsheng(&["up"], dir.path()));
     let keys = TokenKeys::load(&dir.path().join("jwt.key")).unwrap();

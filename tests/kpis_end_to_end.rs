@@ -24,6 +24,24 @@ fn keys() -> TokenKeys {
     TokenKeys::from_secret(b"the kpi test's signing key......")
 }
 
+/// The KPI projection's status, asked as an operator.
+async fn metrics_status(
+    projections: &mut metrics::projections_client::ProjectionsClient<Channel>,
+) -> metrics::ProjectionStatus {
+    projections
+        .status(as_role(
+            &keys(),
+            "operator",
+            None,
+            metrics::StatusRequest {
+                projection: "metrics".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 /// A process running the three targets on one embedded store.
 async fn spawn(dir: &std::path::Path) -> LocalProcess {
     let store =
@@ -201,18 +219,7 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
         "{prometheus}"
     );
     // Status says the same, context by context, caught up with each head.
-    let status = projections
-        .status(as_role(
-            &keys(),
-            "operator",
-            None,
-            metrics::StatusRequest {
-                projection: "metrics".into(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let status = metrics_status(&mut projections).await;
     assert!(status.leading, "the embedded process leads");
     let contexts: Vec<&str> = status.contexts.iter().map(|c| c.context.as_str()).collect();
     assert_eq!(contexts, ["vehicle", "fraud"]);
@@ -256,18 +263,7 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
     // nothing is left to count twice.
     let mut projections = metrics::projections_client::ProjectionsClient::new(app.channel().await);
     minsheng_testkit::eventually("caught up with every context", async || {
-        let status = projections
-            .status(as_role(
-                &keys(),
-                "operator",
-                None,
-                metrics::StatusRequest {
-                    projection: "metrics".into(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
+        let status = metrics_status(&mut projections).await;
         status.contexts.iter().all(|c| c.position == c.head)
     })
     .await;

@@ -15,32 +15,17 @@ use minsheng_proto::vehicle::v1 as pb;
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_testkit::{NatsCluster, NatsServer};
-use support::binary::{Running, channel, minsheng, start};
+use support::binary::{Running, channel, minsheng, serve_replica, start};
 use support::city::{as_role, now};
 use tonic::Request;
 
 const TAG: &str = "E20000172211010218905BD1";
 
 /// `minsheng serve --target <target>` on the shared NATS store, as the
-/// replica `identity`: replicas elect the one that runs each singleton on
-/// the store's NATS (`tests/one_leader_over_nats.rs` shows only one does).
+/// replica `identity` (`tests/one_leader_over_nats.rs` shows that only
+/// one replica runs each singleton).
 fn serve(data_dir: &std::path::Path, nats: &str, target: &str, identity: &str) -> Running {
-    start(minsheng(
-        &[
-            "serve",
-            "--target",
-            target,
-            "--store",
-            nats,
-            "--drain-delay",
-            "0s",
-            "--leader-election",
-            "nats-kv",
-            "--lease-identity",
-            identity,
-        ],
-        data_dir,
-    ))
+    serve_replica(data_dir, nats, target, identity, &[])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

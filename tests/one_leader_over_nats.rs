@@ -17,7 +17,7 @@ use minsheng_proto::fraud::v1 as fraud;
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_testkit::{NatsServer, eventually, http_get_async};
-use support::binary::{Running, channel, minsheng, start};
+use support::binary::{Running, channel, serve_replica};
 use support::city::{as_role, feed, now};
 
 const LEASE: Duration = Duration::from_secs(2);
@@ -31,19 +31,12 @@ const LEADERSHIPS: [&str; 3] = [
 const SNAPSHOT: &str = "metrics-kpis";
 
 fn replica(data_dir: &std::path::Path, nats: &str, identity: &str) -> Running {
-    start(minsheng(
+    serve_replica(
+        data_dir,
+        nats,
+        "all",
+        identity,
         &[
-            "serve",
-            "--target",
-            "all",
-            "--store",
-            nats,
-            "--drain-delay",
-            "0s",
-            "--leader-election",
-            "nats-kv",
-            "--lease-identity",
-            identity,
             "--lease-duration",
             "2s",
             // Long enough for the feed to answer its first request in
@@ -51,8 +44,7 @@ fn replica(data_dir: &std::path::Path, nats: &str, identity: &str) -> Running {
             "--stop-payment-deadline",
             "6s",
         ],
-        data_dir,
-    ))
+    )
 }
 
 /// The value of the sample `name{labels}` (without labels: `name`) on the

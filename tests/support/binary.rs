@@ -59,6 +59,33 @@ pub fn minsheng(args: &[&str], data_dir: &std::path::Path) -> Command {
     command
 }
 
+/// `minsheng serve --target <target> --store <nats>` as the replica
+/// `identity`, electing the replica that runs each singleton on the store's
+/// NATS (`--leader-election nats-kv`), with `more` arguments.
+pub fn serve_replica(
+    data_dir: &std::path::Path,
+    nats: &str,
+    target: &str,
+    identity: &str,
+    more: &[&str],
+) -> Running {
+    let mut args = vec![
+        "serve",
+        "--target",
+        target,
+        "--store",
+        nats,
+        "--drain-delay",
+        "0s",
+        "--leader-election",
+        "nats-kv",
+        "--lease-identity",
+        identity,
+    ];
+    args.extend_from_slice(more);
+    start(minsheng(&args, data_dir))
+}
+
 /// Starts the binary, reads the addresses it prints and waits (up to 60 s)
 /// for it to say it is ready: it listens before its subscriptions have
 /// caught up, and health says NOT_SERVING until then.
