@@ -55,6 +55,7 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
         shutdown_grace: listen.shutdown_grace,
         leader,
         person_keys,
+        clock: Arc::new(minsheng_runtime::clock::SystemClock),
     };
     let running = process::start(config, store, &targets, shutdown).await?;
     let names = if running.targets.is_empty() {

@@ -7,7 +7,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use support::sources::rust_files;
 
 /// Refusals raised outside `decide` (they need the live view), and the
 /// test file that expects each.
@@ -15,19 +17,6 @@ const TESTED_ELSEWHERE: &[(&str, &str)] = &[(
     "EbikeRule::NumbersOfAStolenBike",
     "services/vehicle-iot/tests/grpc_embedded/hits.rs",
 )];
-
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            files.push(path);
-        }
-    }
-    files
-}
 
 /// `(EnumName, [Variant, ...])` for every `pub enum *Rule` in `source`.
 fn rule_enums(source: &str) -> Vec<(String, Vec<String>)> {
@@ -63,7 +52,7 @@ fn rule_enums(source: &str) -> Vec<(String, Vec<String>)> {
 
 #[test]
 fn every_rule_variant_is_expected_by_a_test() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = support::sources::root();
     let mut untested = Vec::new();
     let mut counted = 0;
     for service in std::fs::read_dir(root.join("services")).unwrap().flatten() {

@@ -7,3 +7,4 @@
 pub mod binary;
 pub mod city;
 pub mod rpcs;
+pub mod sources;

@@ -32,6 +32,7 @@
 //! it in their [`target::TargetContext`].
 
 pub mod auth;
+pub mod clock;
 pub mod grpc;
 pub mod health;
 pub mod http;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use minsheng_eventstore::EventStore;
 
 use crate::auth::TokenKeys;
+use crate::clock::{Clock, SystemClock};
 use crate::grpc::GrpcLimits;
 use crate::person_keys::PersonKeys;
 use crate::process::{self, ProcessConfig, ProcessError};
@@ -33,6 +34,17 @@ pub async fn start(
     keys: TokenKeys,
     person_keys: PersonKeys,
 ) -> Result<LocalProcess, ProcessError> {
+    start_with_clock(store, targets, keys, person_keys, Arc::new(SystemClock)).await
+}
+
+/// [`start`], with the targets reading `clock` (a test's, to move time).
+pub async fn start_with_clock(
+    store: Arc<dyn EventStore>,
+    targets: &[Arc<dyn Target>],
+    keys: TokenKeys,
+    person_keys: PersonKeys,
+    clock: Arc<dyn Clock>,
+) -> Result<LocalProcess, ProcessError> {
     let shutdown = Shutdown::new();
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
     let config = ProcessConfig {
@@ -44,6 +56,7 @@ pub async fn start(
         shutdown_grace: Duration::from_secs(10),
         leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
         person_keys,
+        clock,
     };
     let running = process::start(config, store, targets, shutdown.clone()).await?;
     let mut ready = running.readiness().changes();

@@ -50,6 +50,8 @@ pub struct ProcessConfig {
     /// key-value) when replicas run.
     pub leader: Arc<dyn LeaderElection>,
     pub person_keys: PersonKeys,
+    /// The wall clock in a process; a test's own clock in tests.
+    pub clock: Arc<dyn crate::clock::Clock>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +102,7 @@ pub async fn start(
         limits: config.limits.clone(),
         leader: leader.clone(),
         person_keys: config.person_keys.clone(),
+        clock: config.clock.clone(),
     };
     let mut registration = Registration::default();
     for target in targets {

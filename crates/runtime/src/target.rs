@@ -42,6 +42,8 @@ pub struct TargetContext {
     pub leader: Arc<dyn LeaderElection>,
     /// Turns resident IDs into the keys events and read models use.
     pub person_keys: PersonKeys,
+    /// The time handlers and timers read (never the wall clock directly).
+    pub clock: Arc<dyn crate::clock::Clock>,
 }
 
 /// What a target hands the runtime.

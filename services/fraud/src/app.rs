@@ -8,6 +8,7 @@ use minsheng_eventstore::{
     CommandContext, CommandError, CommandRunner, Executed, ExpectedVersion, RecordedEvent,
     StoreError, StreamName, codec,
 };
+use minsheng_runtime::clock::Clock;
 use minsheng_runtime::person_keys::PersonKeys;
 
 use crate::domain::alert::{Alert, AlertCommand, AlertRule};
@@ -58,6 +59,7 @@ pub struct FraudApp {
     person_keys: PersonKeys,
     live: Arc<FraudLive>,
     config: FraudConfig,
+    clock: Arc<dyn Clock>,
 }
 
 fn stream(aggregate: &str, id: &str) -> Result<StreamName, StoreError> {
@@ -70,13 +72,24 @@ impl FraudApp {
         person_keys: PersonKeys,
         live: Arc<FraudLive>,
         config: FraudConfig,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         FraudApp {
             runner,
             person_keys,
             live,
             config,
+            clock,
         }
+    }
+
+    /// The time now, by the process's clock: handlers read it once per call.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     pub fn live(&self) -> &Arc<FraudLive> {
@@ -122,7 +135,7 @@ impl FraudApp {
                 category: BlockCategory::FraudAlert,
                 alert_id: Some(alert_id.to_owned()),
                 reason: None,
-                now: Utc::now(),
+                now: self.clock.now(),
             };
             self.runner
                 .execute::<BlockedNumber>(&self.number_stream(*number)?, &block, context)
@@ -156,7 +169,7 @@ impl FraudApp {
         if amount > reported.amount {
             return Err(AppError::OverReported);
         }
-        let now = Utc::now();
+        let now = self.clock.now();
         let command = StopCommand::Request {
             alert_id: alert_id.to_owned(),
             account,

@@ -5,9 +5,7 @@
 //! (expiring twice would be harmless, the aggregate refuses the second).
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::Utc;
 use minsheng_leader::LeaderElection;
 use minsheng_runtime::shutdown::Shutdown;
 use prometheus_client::metrics::counter::Counter;
@@ -15,7 +13,7 @@ use prometheus_client::metrics::counter::Counter;
 use crate::app::FraudApp;
 
 /// The longest the timer sleeps without looking again.
-const IDLE: Duration = Duration::from_secs(30);
+const IDLE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 
 /// Runs the timer while this process leads `fraud-deadlines`, counting in
 /// `expired` the requests it expired (`minsheng_fraud_stop_payments_expired_total`).
@@ -30,16 +28,16 @@ pub async fn run(
         minsheng_leader::while_leader(leader.as_ref(), "fraud-deadlines", stopping.wait(), || {
             let (app, expired) = (app.clone(), expired.clone());
             async move {
+                let clock = app.clock().clone();
                 loop {
-                    expired.inc_by(app.expire_due(Utc::now()).await);
-                    let wait = app.live().next_deadline().map_or(IDLE, |at| {
-                        (at - Utc::now())
-                            .to_std()
-                            .unwrap_or(Duration::ZERO)
-                            .min(IDLE)
-                    });
+                    expired.inc_by(app.expire_due(clock.now()).await);
+                    let now = clock.now();
+                    let wake = app
+                        .live()
+                        .next_deadline()
+                        .map_or(now + IDLE, |at| at.min(now + IDLE));
                     tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
+                        () = clock.sleep_until(wake) => {}
                         () = app.live().deadline_added.notified() => {}
                     }
                 }

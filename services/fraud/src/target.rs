@@ -40,6 +40,7 @@ impl Target for FraudTarget {
             context.person_keys.clone(),
             live.clone(),
             self.config.clone(),
+            context.clock.clone(),
         ));
         let expired = prometheus_client::metrics::counter::Counter::default();
         context.metrics.register(

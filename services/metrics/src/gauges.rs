@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use minsheng_runtime::clock::Clock;
 use minsheng_values::District;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -26,11 +26,13 @@ struct KpiLabels {
 #[derive(Debug)]
 pub struct KpiGauges {
     pub view: Arc<KpiView>,
+    /// Which year and month "this" one is.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Collector for KpiGauges {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let [_, month, year] = Period::all_of(Utc::now());
+        let [_, month, year] = Period::all_of(self.clock.now());
         let mut family = encoder.encode_descriptor(
             "kpi",
             "The city's figures for this year and this month (UTC+8), by district where counted",

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use minsheng_eventstore::EventStore;
 use minsheng_proto::metrics::v1 as pb;
+use minsheng_runtime::clock::Clock;
 use minsheng_runtime::grpc::command::command_context;
 use minsheng_runtime::grpc::status;
 use minsheng_runtime::shutdown::Shutdown;
@@ -27,6 +29,7 @@ const WATCH_AT_MOST_EVERY: Duration = Duration::from_millis(250);
 pub struct KpisApi {
     pub(crate) view: Arc<KpiView>,
     pub(crate) stop: Shutdown,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 fn answer(figures: Figures) -> pb::KpiFigures {
@@ -47,8 +50,12 @@ fn answer(figures: Figures) -> pb::KpiFigures {
     }
 }
 
-fn read(view: &KpiView, request: &pb::GetKpisRequest) -> Result<pb::KpiFigures, Status> {
-    let (period, district) = query::scope(&request.period, &request.district)
+fn read(
+    view: &KpiView,
+    request: &pb::GetKpisRequest,
+    now: DateTime<Utc>,
+) -> Result<pb::KpiFigures, Status> {
+    let (period, district) = query::scope(&request.period, &request.district, now)
         .map_err(|e| status::invalid_field(e.field, e.expected))?;
     Ok(answer(
         view.read(|c| query::figures(&c.book, period, district)),
@@ -61,7 +68,11 @@ impl pb::kpis_server::Kpis for KpisApi {
         &self,
         request: Request<pb::GetKpisRequest>,
     ) -> Result<Response<pb::KpiFigures>, Status> {
-        Ok(Response::new(read(&self.view, request.get_ref())?))
+        Ok(Response::new(read(
+            &self.view,
+            request.get_ref(),
+            self.clock.now(),
+        )?))
     }
 
     type WatchKpisStream = Pin<Box<dyn Stream<Item = Result<pb::KpiFigures, Status>> + Send>>;
@@ -73,22 +84,25 @@ impl pb::kpis_server::Kpis for KpisApi {
         let request = request.into_inner();
         let mut book_changes = self.view.changes();
         book_changes.mark_unchanged();
-        let first = read(&self.view, &request)?;
-        let view = self.view.clone();
+        let first = read(&self.view, &request, self.clock.now())?;
+        let (view, clock) = (self.view.clone(), self.clock.clone());
         // The figures now, then again each time the book changes them.
         let now = futures::stream::once(std::future::ready(Ok(first.clone())));
         let later = futures::stream::unfold(
             (view, request, book_changes, first),
-            |(view, request, mut book_changes, last)| async move {
-                loop {
-                    tokio::time::sleep(WATCH_AT_MOST_EVERY).await;
-                    book_changes.changed().await.ok()?;
-                    match read(&view, &request) {
-                        Ok(now) if now != last => {
-                            return Some((Ok(now.clone()), (view, request, book_changes, now)));
+            move |(view, request, mut book_changes, last)| {
+                let clock = clock.clone();
+                async move {
+                    loop {
+                        tokio::time::sleep(WATCH_AT_MOST_EVERY).await;
+                        book_changes.changed().await.ok()?;
+                        match read(&view, &request, clock.now()) {
+                            Ok(now) if now != last => {
+                                return Some((Ok(now.clone()), (view, request, book_changes, now)));
+                            }
+                            Ok(_) => {}
+                            Err(e) => return Some((Err(e), (view, request, book_changes, last))),
                         }
-                        Ok(_) => {}
-                        Err(e) => return Some((Err(e), (view, request, book_changes, last))),
                     }
                 }
             },

@@ -13,6 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use minsheng_runtime::clock::Clock;
 use minsheng_values::InvalidField;
 use serde::Deserialize;
 
@@ -33,7 +34,15 @@ struct Year {
     year: String,
 }
 
-pub fn router(view: Arc<KpiView>) -> axum::Router {
+/// What the handlers read: the view, and the clock that says which year
+/// "this year" is.
+#[derive(Clone, Debug)]
+struct Shared {
+    view: Arc<KpiView>,
+    clock: Arc<dyn Clock>,
+}
+
+pub fn router(view: Arc<KpiView>, clock: Arc<dyn Clock>) -> axum::Router {
     axum::Router::new()
         .route("/api/v1/kpis", get(kpis))
         .route("/api/v1/kpis/overview", get(overview))
@@ -46,21 +55,25 @@ pub fn router(view: Arc<KpiView>) -> axum::Router {
             "/dashboard.css",
             get(|| asset(DASHBOARD_CSS, "text/css; charset=utf-8")),
         )
-        .with_state(view)
+        .with_state(Shared { view, clock })
 }
 
-async fn kpis(State(view): State<Arc<KpiView>>, Query(scope): Query<Scope>) -> Response {
-    match query::scope(&scope.period, &scope.district) {
-        Ok((period, district)) => {
-            Json(view.read(|c| query::figures(&c.book, period, district))).into_response()
-        }
+async fn kpis(State(shared): State<Shared>, Query(scope): Query<Scope>) -> Response {
+    match query::scope(&scope.period, &scope.district, shared.clock.now()) {
+        Ok((period, district)) => Json(
+            shared
+                .view
+                .read(|c| query::figures(&c.book, period, district)),
+        )
+        .into_response(),
         Err(e) => bad_request(&e),
     }
 }
 
-async fn overview(State(view): State<Arc<KpiView>>, Query(year): Query<Year>) -> Response {
-    view.read(
-        |counted| match query::overview_year(&counted.book, &year.year) {
+async fn overview(State(shared): State<Shared>, Query(year): Query<Year>) -> Response {
+    let now = shared.clock.now();
+    shared.view.read(
+        |counted| match query::overview_year(&counted.book, &year.year, now) {
             Ok(year) => Json(query::overview(&counted.book, year)).into_response(),
             Err(e) => bad_request(&e),
         },

@@ -1,7 +1,7 @@
 //! Reading the book for one period and scope: what the gRPC and HTTP
 //! surfaces answer.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use minsheng_values::{District, InvalidField};
 use serde::Serialize;
 
@@ -28,11 +28,15 @@ pub struct Figures {
     pub median_alert_to_request_seconds: Option<u32>,
 }
 
-/// Parses a request's period (empty: this year, in the city's calendar)
-/// and district (empty: the whole city).
-pub fn scope(period: &str, district: &str) -> Result<(Period, Option<District>), InvalidField> {
+/// Parses a request's period (empty: the year of `now`, in the city's
+/// calendar) and district (empty: the whole city).
+pub fn scope(
+    period: &str,
+    district: &str,
+    now: DateTime<Utc>,
+) -> Result<(Period, Option<District>), InvalidField> {
     let period = if period.is_empty() {
-        Period::all_of(Utc::now())[2]
+        Period::all_of(now)[2]
     } else {
         Period::parse(period).ok_or(InvalidField {
             field: "period",
@@ -82,12 +86,12 @@ pub struct Overview {
 }
 
 /// Parses the dashboard's year (empty: the latest year with any figure,
-/// or this year in the city's calendar when there is none).
-pub fn overview_year(book: &KpiBook, year: &str) -> Result<i32, InvalidField> {
+/// or the year of `now` in the city's calendar when there is none).
+pub fn overview_year(book: &KpiBook, year: &str, now: DateTime<Utc>) -> Result<i32, InvalidField> {
     if year.is_empty() {
         return Ok(book
             .latest_year()
-            .unwrap_or_else(|| Period::all_of(Utc::now())[2].year()));
+            .unwrap_or_else(|| Period::all_of(now)[2].year()));
     }
     match Period::parse(year) {
         Some(Period::Year(year)) => Ok(year),
@@ -123,10 +127,13 @@ mod tests {
         let mut book = KpiBook::new();
         let at = Utc.with_ymd_and_hms(2015, 12, 31, 17, 0, 0).unwrap(); // 1 January 2016 in the city
         book.add(at, Kpi::Hits, None, 1);
-        assert_eq!(overview_year(&book, "").unwrap(), 2016);
-        assert_eq!(overview_year(&book, "2015").unwrap(), 2015);
+        assert_eq!(overview_year(&book, "", Utc::now()).unwrap(), 2016);
+        assert_eq!(overview_year(&book, "2015", Utc::now()).unwrap(), 2015);
         for bad in ["2015-03", "last", "15"] {
-            assert_eq!(overview_year(&book, bad).unwrap_err().field, "year");
+            assert_eq!(
+                overview_year(&book, bad, Utc::now()).unwrap_err().field,
+                "year"
+            );
         }
         let overview = overview(&book, 2016);
         assert_eq!(overview.months.len(), 12);
@@ -151,7 +158,7 @@ mod tests {
         ) {
             let mut book = KpiBook::new();
             book.add(Utc.with_ymd_and_hms(2015, 2, 28, 0, 0, 0).unwrap(), Kpi::Hits, None, 1);
-            match scope(&period, &district) {
+            match scope(&period, &district, Utc::now()) {
                 Ok((parsed, in_district)) => {
                     let answer = figures(&book, parsed, in_district);
                     proptest::prop_assert_eq!(Period::parse(&answer.period), Some(parsed));
@@ -159,7 +166,7 @@ mod tests {
                 }
                 Err(e) => proptest::prop_assert!(["period", "district"].contains(&e.field)),
             }
-            if let Ok(year) = overview_year(&book, &period) {
+            if let Ok(year) = overview_year(&book, &period, Utc::now()) {
                 proptest::prop_assert_eq!(overview(&book, year).months.len(), 12);
             }
         }

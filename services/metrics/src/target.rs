@@ -40,7 +40,10 @@ impl Target for MetricsTarget {
             .map_err(TargetError::of(NAME))?;
         context.readiness.set(READINESS, false);
         context.metrics.with(|registry| {
-            registry.register_collector(Box::new(crate::gauges::KpiGauges { view: view.clone() }));
+            registry.register_collector(Box::new(crate::gauges::KpiGauges {
+                view: view.clone(),
+                clock: context.clock.clone(),
+            }));
         });
         let leading = Arc::new(AtomicBool::new(false));
         // The campaign ends once the projection has returned, not at the
@@ -70,6 +73,7 @@ impl Target for MetricsTarget {
                 pb::kpis_server::KpisServer::new(KpisApi {
                     view: view.clone(),
                     stop: context.shutdown.clone(),
+                    clock: context.clock.clone(),
                 })
                 .max_decoding_message_size(context.limits.max_message_bytes),
                 minsheng_proto::FILE_DESCRIPTOR_SET,
@@ -95,7 +99,7 @@ impl Target for MetricsTarget {
                     ("Status", &["operator", "viewer"]),
                 ],
             )
-            .http(crate::http::router(view))
+            .http(crate::http::router(view, context.clock.clone()))
             .worker("metrics leader election", Box::pin(campaign))
             .worker("metrics projection", Box::pin(follow))
             .subscription(rebuild_requests);

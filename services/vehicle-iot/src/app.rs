@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use minsheng_eventstore::{
     CommandContext, CommandError, CommandRunner, Executed, StoreError, StreamName,
 };
+use minsheng_runtime::clock::Clock;
 use minsheng_runtime::person_keys::PersonKeys;
 
 use crate::domain::card::{CardCommand, CardRule, ResidentCard};
@@ -68,6 +69,7 @@ pub struct VehicleApp {
     person_keys: PersonKeys,
     live: Arc<LiveView>,
     metrics: SightingMetrics,
+    clock: Arc<dyn Clock>,
 }
 
 fn stream(aggregate: &str, id: &str) -> Result<StreamName, StoreError> {
@@ -80,13 +82,20 @@ impl VehicleApp {
         person_keys: PersonKeys,
         live: Arc<LiveView>,
         metrics: SightingMetrics,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         VehicleApp {
             runner,
             person_keys,
             live,
             metrics,
+            clock,
         }
+    }
+
+    /// The time now, by the process's clock: handlers read it once per call.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     pub fn live(&self) -> &Arc<LiveView> {

@@ -64,6 +64,7 @@ impl Target for VehicleIotTarget {
             context.person_keys.clone(),
             live.clone(),
             SightingMetrics::register(&context.metrics),
+            context.clock.clone(),
         ));
         let max = context.limits.max_message_bytes;
         registration

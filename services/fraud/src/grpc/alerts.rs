@@ -49,7 +49,7 @@ impl pb::alerts_server::Alerts for AlertsApi {
         request: Request<pb::ReportAlertRequest>,
     ) -> Result<Response<pb::Written>, Status> {
         let r = request.get_ref();
-        let now = chrono::Utc::now();
+        let now = self.app.now();
         let victim = ResidentId::parse(
             "victim_resident_id",
             &r.victim_resident_id,
@@ -123,7 +123,7 @@ impl pb::alerts_server::Alerts for AlertsApi {
     ) -> Result<Response<pb::Written>, Status> {
         let r = request.get_ref();
         let id = parse_id("alert_id", &r.alert_id)?;
-        let today = chrono::Utc::now().date_naive();
+        let today = self.app.now().date_naive();
         let suspect = ResidentId::parse("suspect_resident_id", &r.suspect_resident_id, today)
             .map_err(invalid)?;
         let command = AlertCommand::NameSuspect {

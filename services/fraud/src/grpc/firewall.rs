@@ -93,7 +93,7 @@ impl pb::firewall_server::Firewall for FirewallApi {
             category: BlockCategory::Analyst,
             alert_id: None,
             reason: Some(Text::parse("reason", &r.reason).map_err(invalid)?),
-            now: chrono::Utc::now(),
+            now: self.app.now(),
         };
         let context = command_context(&request)?;
         written(
@@ -111,7 +111,7 @@ impl pb::firewall_server::Firewall for FirewallApi {
         let command = NumberCommand::Unblock {
             number,
             reason: Text::parse("reason", &r.reason).map_err(invalid)?,
-            now: chrono::Utc::now(),
+            now: self.app.now(),
         };
         let context = command_context(&request)?;
         written(

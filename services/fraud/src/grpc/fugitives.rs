@@ -23,7 +23,7 @@ impl pb::fugitives_server::Fugitives for FugitivesApi {
         request: Request<pb::ListFugitiveRequest>,
     ) -> Result<Response<pb::Written>, Status> {
         let r = request.get_ref();
-        let today = chrono::Utc::now().date_naive();
+        let today = self.app.now().date_naive();
         let person = ResidentId::parse("resident_id", &r.resident_id, today).map_err(invalid)?;
         let fled_on = date("fled_on", &r.fled_on)?;
         if fled_on > today {

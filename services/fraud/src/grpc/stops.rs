@@ -67,7 +67,7 @@ impl pb::stop_payments_server::StopPayments for StopPaymentsApi {
         let command = StopCommand::Answer {
             institution,
             answer,
-            now: chrono::Utc::now(),
+            now: self.app.now(),
         };
         let context = command_context(&request)?;
         written(self.app.stop(&id, command, &context).await, id)

@@ -1,6 +1,8 @@
 //! Emergency stop-payments: answered once, by the institution asked, or
 //! expired at the deadline.
 
+use std::sync::Arc;
+
 use minsheng_proto::fraud::v1 as pb;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -124,9 +126,88 @@ async fn a_stop_payment_is_answered_once_by_its_own_institution() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_still_unanswered_when_its_deadline_comes_expires_and_is_not_answered_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::starting_at(chrono::Utc::now());
+    let app = spawn_with_clock(
+        dir.path(),
+        chrono::Duration::hours(2),
+        Arc::new(clock.clone()),
+    )
+    .await;
+    let alert_id = app
+        .alerts()
+        .await
+        .report_alert(as_role("fraud-analyst", alert()))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let stop_payment_id = app
+        .stops()
+        .await
+        .request_stop_payment(as_role(
+            "fraud-analyst",
+            pb::RequestStopPaymentRequest {
+                alert_id: alert_id.clone(),
+                account_index: 0,
+                amount_fen: 100,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let outcome = async || {
+        app.alerts()
+            .await
+            .get_alert(as_role(
+                "fraud-analyst",
+                pb::GetAlertRequest {
+                    alert_id: alert_id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .stop_payments[0]
+            .outcome
+            .clone()
+    };
+    // A minute short of two hours: still open to an answer.
+    clock.advance(chrono::Duration::minutes(119));
+    assert_eq!(outcome().await, "pending");
+    clock.advance(chrono::Duration::minutes(1));
+    eventually("expired at two hours", async || {
+        outcome().await == "expired"
+    })
+    .await;
+    let refused = app
+        .stops()
+        .await
+        .answer_stop_payment(as_partner_of(
+            "partner",
+            Some("icbc"),
+            pb::AnswerStopPaymentRequest {
+                stop_payment_id,
+                outcome: pb::StopOutcome::Stopped as i32,
+                amount_fen: 100,
+                reason: String::new(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unanswered_request_expires_at_its_deadline_even_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn(dir.path(), chrono::Duration::seconds(2)).await;
+    // The test's clock: time moves only when the test says.
+    let clock = ManualClock::starting_at(chrono::Utc::now());
+    let two_hours = chrono::Duration::hours(2);
+    let app = spawn_with_clock(dir.path(), two_hours, Arc::new(clock.clone())).await;
     let alert_id = app
         .alerts()
         .await
@@ -156,7 +237,7 @@ async fn an_unanswered_request_expires_at_its_deadline_even_across_a_restart() {
         .unwrap()
         .into_inner()
         .id;
-    // The process stops before either deadline; the second is expired by the next process.
+    // The process stops before either deadline; the next one expires both.
     let expired_in = |app: &App| {
         let alert_id = alert_id.clone();
         let channel = app.grpc;
@@ -180,11 +261,8 @@ async fn an_unanswered_request_expires_at_its_deadline_even_across_a_restart() {
     };
     let store = app.store.clone();
     app.stop().await;
-    // The restart path is what this tests: the first process must have
-    // stopped before either deadline (else it fails rather than pass
-    // without testing it). Then the deadlines pass while no process runs:
-    // waited for by the wall clock, until issue 12's injected clock lets
-    // the test move time instead.
+    // The restart path is what this tests: the first process stopped
+    // before either deadline (its clock had not moved).
     let events = minsheng_eventstore::Context::parse("fraud").unwrap();
     let recorded = store
         .read_all(&events, minsheng_eventstore::Position::START, 1_000)
@@ -196,21 +274,9 @@ async fn an_unanswered_request_expires_at_its_deadline_even_across_a_restart() {
             .any(|e| e.event_type == "fraud.StopPaymentExpired"),
         "expired before the restart: the restart path went untested"
     );
-    #[derive(serde::Deserialize)]
-    struct Requested {
-        deadline: chrono::DateTime<chrono::Utc>,
-    }
-    let last_deadline = recorded
-        .iter()
-        .filter(|e| e.event_type == "fraud.StopPaymentRequested")
-        .filter_map(|e| e.payload_as::<Requested>().ok())
-        .map(|r| r.deadline)
-        .max()
-        .expect("two requests recorded");
-    if let Ok(until) = (last_deadline - chrono::Utc::now()).to_std() {
-        tokio::time::sleep(until).await;
-    }
-    let app = spawn(dir.path(), chrono::Duration::seconds(2)).await;
+    // Both deadlines pass while no process runs.
+    clock.advance(two_hours + chrono::Duration::seconds(1));
+    let app = spawn_with_clock(dir.path(), two_hours, Arc::new(clock.clone())).await;
     eventually("both expired", async || expired_in(&app).await.len() == 2).await;
     let mut expired = expired_in(&app).await;
     expired.sort();

@@ -8,6 +8,7 @@ use minsheng_fraud::FraudTarget;
 use minsheng_fraud::app::FraudConfig;
 use minsheng_proto::fraud::v1 as pb;
 use minsheng_runtime::auth::TokenKeys;
+pub use minsheng_runtime::clock::{Clock, ManualClock, SystemClock};
 use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_runtime::target::Target;
@@ -30,6 +31,15 @@ pub struct App {
 }
 
 pub async fn spawn(dir: &std::path::Path, deadline: chrono::Duration) -> App {
+    spawn_with_clock(dir, deadline, Arc::new(SystemClock)).await
+}
+
+/// [`spawn`] on `clock`: a test's [`ManualClock`] moves time for it.
+pub async fn spawn_with_clock(
+    dir: &std::path::Path,
+    deadline: chrono::Duration,
+    clock: Arc<dyn Clock>,
+) -> App {
     let url = format!("sqlite://{}", dir.join("events.db").display());
     let store = minsheng_runtime::store::open(&url, 1).await.unwrap();
     let target: Arc<dyn Target> = Arc::new(FraudTarget {
@@ -38,7 +48,7 @@ pub async fn spawn(dir: &std::path::Path, deadline: chrono::Duration) -> App {
         },
     });
     let person_keys = PersonKeys::from_secret(b"the fraud tests' person key.....");
-    let process = local::start(store.clone(), &[target], keys(), person_keys)
+    let process = local::start_with_clock(store.clone(), &[target], keys(), person_keys, clock)
         .await
         .unwrap();
     App {

@@ -42,7 +42,8 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
         request: Request<pb::RegisterEbikeRequest>,
     ) -> Result<Response<pb::Written>, Status> {
         let r = request.get_ref();
-        let today = chrono::Utc::now().date_naive();
+        let now = self.app.now();
+        let today = now.date_naive();
         let tag = tag(&r.tag_id)?;
         let owner =
             ResidentId::parse("owner_resident_id", &r.owner_resident_id, today).map_err(invalid)?;
@@ -59,7 +60,7 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
         let context = command_context(&request)?;
         written(
             self.app
-                .register_ebike(tag, registration, chrono::Utc::now(), &context)
+                .register_ebike(tag, registration, now, &context)
                 .await,
             tag.to_string(),
         )
@@ -75,7 +76,7 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
             stolen_at: values::past_time(
                 "stolen_at",
                 time("stolen_at", r.stolen_at)?,
-                chrono::Utc::now(),
+                self.app.now(),
             )
             .map_err(invalid)?,
             place: Text::parse("place", &r.place).map_err(invalid)?,

@@ -57,7 +57,7 @@ impl pb::resident_cards_server::ResidentCards for ResidentCardsApi {
         request: Request<pb::IssueCardRequest>,
     ) -> Result<Response<pb::Written>, Status> {
         let r = request.get_ref();
-        let now = chrono::Utc::now();
+        let now = self.app.now();
         let resident =
             ResidentId::parse("resident_id", &r.resident_id, now.date_naive()).map_err(invalid)?;
         let command = CardCommand::Issue {
@@ -102,7 +102,7 @@ pub struct RentalRoomsApi {
 
 impl RentalRoomsApi {
     fn tenant(&self, text: &str) -> Result<crate::domain::values::PersonKey, Status> {
-        let today = chrono::Utc::now().date_naive();
+        let today = self.app.now().date_naive();
         let id = ResidentId::parse("tenant_resident_id", text, today).map_err(invalid)?;
         Ok(self.app.person(&id))
     }
@@ -115,7 +115,7 @@ impl pb::rental_rooms_server::RentalRooms for RentalRoomsApi {
         request: Request<pb::RegisterRoomRequest>,
     ) -> Result<Response<pb::Written>, Status> {
         let r = request.get_ref();
-        let today = chrono::Utc::now().date_naive();
+        let today = self.app.now().date_naive();
         let landlord = ResidentId::parse("landlord_resident_id", &r.landlord_resident_id, today)
             .map_err(invalid)?;
         let command = RoomCommand::Register {

@@ -81,7 +81,7 @@ impl pb::sightings_server::Sightings for SightingsApi {
                 sightings.push(fields(message?));
             }
             self.app
-                .record_sightings(sightings, chrono::Utc::now(), &context, &mut tally)
+                .record_sightings(sightings, self.app.now(), &context, &mut tally)
                 .await
                 .map_err(|e| to_status(&e))?;
         }
@@ -104,7 +104,7 @@ impl pb::sightings_server::Sightings for SightingsApi {
         self.app
             .record_sightings(
                 batch.into_iter().map(fields),
-                chrono::Utc::now(),
+                self.app.now(),
                 &context,
                 &mut tally,
             )
