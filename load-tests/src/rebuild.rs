@@ -4,6 +4,7 @@
 //! then starts vehicle-iot on it and times the way to ready, with the
 //! process's resident memory before and after.
 
+use minsheng_contracts::vehicle::{EbikeRegistered, EbikeReportedStolen};
 use std::time::Instant;
 
 use minsheng_eventstore::{EventStore, ExpectedVersion, StreamName, codec};
@@ -41,22 +42,26 @@ async fn fill(store: &dyn EventStore, bikes: u64) -> anyhow::Result<()> {
     for n in 0..bikes {
         let tag = TagId::from_u128(0xE200_0017_0000_0000_0000_0000 + u128::from(n)).to_string();
         let stream = StreamName::parse(&format!("vehicle.ebike.{tag}"))?;
-        let mut events = vec![codec::encode(&VehicleEvent::EbikeRegistered {
-            owner: PersonKey::from_hash(format!("{n:032x}")),
-            owner_phone: phone.clone(),
-            frame_number: format!("FRAME{n:08}"),
-            motor_number: format!("MOTOR{n:08}"),
-            plate: "浙C12345".into(),
-            district,
-        })?];
-        if n % STOLEN_EVERY == 0 {
-            events.push(codec::encode(&VehicleEvent::EbikeReportedStolen {
-                case_id: format!("WZ-{n}"),
-                stolen_at: chrono::Utc::now(),
-                place: place.clone(),
+        let mut events = vec![codec::encode(&VehicleEvent::EbikeRegistered(
+            EbikeRegistered {
+                owner: PersonKey::from_hash(format!("{n:032x}")),
+                owner_phone: phone.clone(),
                 frame_number: format!("FRAME{n:08}"),
                 motor_number: format!("MOTOR{n:08}"),
-            })?);
+                plate: "浙C12345".into(),
+                district,
+            },
+        ))?];
+        if n % STOLEN_EVERY == 0 {
+            events.push(codec::encode(&VehicleEvent::EbikeReportedStolen(
+                EbikeReportedStolen {
+                    case_id: format!("WZ-{n}"),
+                    stolen_at: chrono::Utc::now(),
+                    place: place.clone(),
+                    frame_number: format!("FRAME{n:08}"),
+                    motor_number: format!("MOTOR{n:08}"),
+                },
+            ))?);
         }
         pending.push(async move {
             store

@@ -3,7 +3,14 @@
 //! Checked once, where they enter, and then trusted: each `parse` names the
 //! field it was given in its error and never echoes the value (it may be
 //! personal data). Resident IDs, person keys, phones, the city's districts
-//! and bounds, case ids, free text, and times that must not be in the future.
+//! and bounds, case ids, free text, and times that must not be in the future;
+//! money, accounts and institutions; screened phone numbers.
+
+mod number;
+mod payments;
+
+pub use number::Number;
+pub use payments::{Account, Channel, Fen, Institution};
 
 use std::fmt;
 

@@ -6,6 +6,7 @@
 
 use chrono::Utc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use minsheng_contracts::fraud::NumberBlocked;
 use minsheng_fraud::domain::events::{BlockCategory, FraudEvent};
 use minsheng_fraud::domain::firewall::Blocklist;
 use minsheng_fraud::domain::values::Number;
@@ -22,13 +23,13 @@ fn screening(c: &mut Criterion) {
     let now = Utc::now();
     for n in 0..BLOCKED {
         if let Ok(number) = Number::parse("number", &mobile(n * 13)) {
-            blocklist.apply(&FraudEvent::NumberBlocked {
+            blocklist.apply(&FraudEvent::NumberBlocked(NumberBlocked {
                 number,
                 category: BlockCategory::FraudAlert,
                 alert_id: None,
                 reason: None,
                 at: now,
-            });
+            }));
         }
     }
     let texts: Vec<String> = (0..SCREENED as u64).map(mobile).collect();

@@ -1,6 +1,7 @@
 //! The centre's use cases. No transport here: the gRPC layer parses
 //! requests into domain values and maps [`AppError`] to statuses.
 
+use minsheng_contracts::fraud::InterceptionReported;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -242,11 +243,11 @@ impl FraudApp {
         at: DateTime<Utc>,
         context: &CommandContext,
     ) -> Result<u64, AppError> {
-        let event = codec::encode(&FraudEvent::InterceptionReported {
+        let event = codec::encode(&FraudEvent::InterceptionReported(InterceptionReported {
             number,
             institution: institution.clone(),
             at,
-        })
+        }))
         .map_err(|e| StoreError::Corrupt(e.to_string()))?
         .with_metadata(context.metadata.clone());
         let outcome = self

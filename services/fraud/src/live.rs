@@ -7,6 +7,7 @@
 //!   restart loses no deadline);
 //! - each alert's stop-payments, for `GetAlert`.
 
+use minsheng_contracts::fraud::StopPaymentRequested;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
@@ -124,19 +125,19 @@ impl FraudLive {
         let id = recorded.stream.id();
         lock(&self.totals).apply(&event);
         match &event {
-            FraudEvent::NumberBlocked { .. } | FraudEvent::NumberUnblocked { .. } => {
+            FraudEvent::NumberBlocked(_) | FraudEvent::NumberUnblocked { .. } => {
                 self.blocklist
                     .write()
                     .unwrap_or_else(PoisonError::into_inner)
                     .apply(&event);
             }
-            FraudEvent::StopPaymentRequested {
+            FraudEvent::StopPaymentRequested(StopPaymentRequested {
                 alert_id,
                 account,
                 amount,
                 deadline,
                 ..
-            } => {
+            }) => {
                 {
                     let mut pending = lock(&self.pending);
                     pending.by_deadline.insert((*deadline, id.to_owned()));
@@ -157,8 +158,8 @@ impl FraudLive {
                     });
                 self.deadline_added.notify_one();
             }
-            FraudEvent::PaymentStopped { .. } => self.settle(id, "stopped"),
-            FraudEvent::FundsFrozen { .. } => self.settle(id, "frozen"),
+            FraudEvent::PaymentStopped(_) => self.settle(id, "stopped"),
+            FraudEvent::FundsFrozen(_) => self.settle(id, "frozen"),
             FraudEvent::StopPaymentFailed { .. } => self.settle(id, "failed"),
             FraudEvent::StopPaymentExpired { .. } => self.settle(id, "expired"),
             _ => {}

@@ -7,6 +7,7 @@
 //! runs it (another would only find the numbers blocked already), and a
 //! new leader resumes from the checkpoint.
 
+use minsheng_contracts::fraud::AlertReported;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -42,7 +43,7 @@ impl Subscriber for BlockNamedNumbers {
         if event.event_type != "fraud.AlertReported" {
             return Ok(());
         }
-        let FraudEvent::AlertReported { fraud_numbers, .. } =
+        let FraudEvent::AlertReported(AlertReported { fraud_numbers, .. }) =
             codec::decode(event).map_err(|e| SubscriberError::Handler(e.to_string()))?
         else {
             return Ok(());

@@ -4,48 +4,41 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, TimeZone, Utc};
+use minsheng_contracts::fraud::{ReceivingAccount, ReturnWay};
+use minsheng_contracts::{Published, fraud, vehicle};
 use minsheng_eventstore::sqlite::SqliteStore;
-use minsheng_eventstore::{Context, EventStore, ExpectedVersion, Position, StreamName, codec};
-use minsheng_fraud::domain::events::{FraudEvent, ReceivingAccount, ReturnWay};
-use minsheng_fraud::domain::values::{Account, Channel, Fen, Institution};
+use minsheng_eventstore::{Context, EventStore, ExpectedVersion, NewEvent, Position, StreamName};
 use minsheng_metrics::domain::book::{Kpi, KpiBook};
 use minsheng_metrics::domain::fold::fold;
 use minsheng_metrics::domain::period::Period;
-use minsheng_values::{District, Location, PersonKey, Phone, Text};
-use minsheng_vehicle_iot::domain::events::VehicleEvent;
+use minsheng_values::{
+    Account, Channel, District, Fen, Institution, Location, PersonKey, Phone, Text,
+};
 
 fn at(month: u32, day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2015, month, day, 4, 0, 0).unwrap()
 }
 
-async fn record(store: &SqliteStore, stream: &str, events: Vec<(DateTime<Utc>, VehicleOrFraud)>) {
-    let encoded = events
+async fn record(store: &SqliteStore, stream: &str, events: Vec<(DateTime<Utc>, NewEvent)>) {
+    let events = events
         .into_iter()
-        .map(|(when, event)| {
-            match event {
-                VehicleOrFraud::Vehicle(e) => codec::encode(&e),
-                VehicleOrFraud::Fraud(e) => codec::encode(&e),
-            }
-            .unwrap()
-            .occurred_at(when)
-        })
+        .map(|(when, event)| event.occurred_at(when))
         .collect();
     store
         .append(
             &StreamName::parse(stream).unwrap(),
             ExpectedVersion::Any,
-            encoded,
+            events,
             None,
         )
         .await
         .unwrap();
 }
 
-enum VehicleOrFraud {
-    Vehicle(VehicleEvent),
-    Fraud(FraudEvent),
+/// A published event as its producer stores it.
+fn published<T: Published>(event: T) -> NewEvent {
+    NewEvent::new(T::EVENT_TYPE, T::VERSION, &event).unwrap()
 }
-use VehicleOrFraud::{Fraud, Vehicle};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_figures_are_what_the_events_say() {
@@ -54,7 +47,7 @@ async fn the_figures_are_what_the_events_say() {
     let lucheng = District::parse("district", "lucheng").unwrap();
     let ouhai = District::parse("district", "ouhai").unwrap();
     let registered = |district| {
-        Vehicle(VehicleEvent::EbikeRegistered {
+        published(vehicle::EbikeRegistered {
             owner: PersonKey::from_hash("0".repeat(32)),
             owner_phone: Phone::parse("p", "13812345678").unwrap(),
             frame_number: "FRAME123456".into(),
@@ -71,7 +64,7 @@ async fn the_figures_are_what_the_events_say() {
             (at(1, 5), registered(lucheng)),
             (
                 at(3, 1),
-                Vehicle(VehicleEvent::EbikeReportedStolen {
+                published(vehicle::EbikeReportedStolen {
                     case_id: "WZ-1".into(),
                     stolen_at: at(3, 1),
                     place: place.clone(),
@@ -81,7 +74,7 @@ async fn the_figures_are_what_the_events_say() {
             ),
             (
                 at(3, 2),
-                Vehicle(VehicleEvent::StolenEbikeSighted {
+                published(vehicle::StolenEbikeSighted {
                     reader_id: "RD-1".into(),
                     district: ouhai,
                     location: Location::parse(28.0, 120.6).unwrap(),
@@ -90,14 +83,14 @@ async fn the_figures_are_what_the_events_say() {
             ),
             (
                 at(3, 2),
-                Vehicle(VehicleEvent::EbikeRecovered {
+                published(vehicle::EbikeRecovered {
                     officer: "officer-7".into(),
                     place: place.clone(),
                 }),
             ),
             (
                 at(3, 9),
-                Vehicle(VehicleEvent::EbikeCaseSolved {
+                published(vehicle::EbikeCaseSolved {
                     case_id: "WZ-1".into(),
                     suspects: 3,
                     theft_and_resale_ring: true,
@@ -121,7 +114,7 @@ async fn the_figures_are_what_the_events_say() {
         "fraud.alert.a1",
         vec![(
             at(12, 25),
-            Fraud(FraudEvent::AlertReported {
+            published(fraud::AlertReported {
                 victim: PersonKey::from_hash("1".repeat(32)),
                 amount: Fen::parse("a", 270_000_000).unwrap(),
                 channel: Channel::PhoneCall,
@@ -139,7 +132,7 @@ async fn the_figures_are_what_the_events_say() {
         vec![
             (
                 at(12, 25),
-                Fraud(FraudEvent::StopPaymentRequested {
+                published(fraud::StopPaymentRequested {
                     alert_id: "a1".into(),
                     account,
                     amount: Fen::parse("a", 270_000_000).unwrap(),
@@ -150,7 +143,7 @@ async fn the_figures_are_what_the_events_say() {
             ),
             (
                 at(12, 25),
-                Fraud(FraudEvent::FundsFrozen {
+                published(fraud::FundsFrozen {
                     amount: Fen::parse("a", 270_000_000).unwrap(),
                     answered_at: at(12, 25),
                 }),
@@ -163,7 +156,7 @@ async fn the_figures_are_what_the_events_say() {
         "fraud.fugitive.f1",
         vec![(
             at(6, 1),
-            Fraud(FraudEvent::FugitiveReturned {
+            published(fraud::FugitiveReturned {
                 way: ReturnWay::Repatriated,
                 on: at(6, 1).date_naive(),
             }),
@@ -215,4 +208,39 @@ async fn the_figures_are_what_the_events_say() {
         book.value(Period::Year(2014), Kpi::EbikesRegistered, None),
         0
     );
+}
+
+/// The contract's golden payloads, stored as their producers store them,
+/// fold without error: the book reads what the producers write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_golden_payload_folds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("events.db")).unwrap();
+    for (n, fixture) in minsheng_contracts::fixtures::ALL.iter().enumerate() {
+        let (context, _) = fixture.event_type.split_once('.').unwrap();
+        let payload: serde_json::Value = serde_json::from_str(fixture.json).unwrap();
+        let event = NewEvent::new(fixture.event_type, fixture.version, &payload)
+            .unwrap()
+            .occurred_at(at(3, 11));
+        record(
+            &store,
+            &format!("{context}.golden.g{n}"),
+            vec![(at(3, 11), event)],
+        )
+        .await;
+    }
+    let mut book = KpiBook::new();
+    let mut folded = 0;
+    for context in ["vehicle", "fraud"] {
+        let events = store
+            .read_all(&Context::parse(context).unwrap(), Position::START, 1000)
+            .await
+            .unwrap();
+        for event in &events {
+            fold(&mut book, event).unwrap_or_else(|e| panic!("{}: {e}", event.event_type));
+            folded += 1;
+        }
+    }
+    assert_eq!(folded, minsheng_contracts::fixtures::ALL.len());
+    assert_eq!(book.value(Period::Year(2015), Kpi::FraudAlerts, None), 1);
 }

@@ -9,26 +9,31 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use futures::StreamExt;
+use minsheng_contracts::{Published, vehicle};
 use minsheng_eventstore::sqlite::SqliteStore;
 use minsheng_eventstore::{
     AppendOutcome, Context, EventStore, EventSubscription, ExpectedVersion, NewEvent, Position,
-    RecordedEvent, RequestId, StoreError, StreamName, codec,
+    RecordedEvent, RequestId, StoreError, StreamName,
 };
 use minsheng_metrics::domain::book::Kpi;
 use minsheng_metrics::domain::period::Period;
 use minsheng_metrics::projection::{self, KpiView, SavePolicy};
 use minsheng_values::{District, PersonKey, Phone};
-use minsheng_vehicle_iot::domain::events::VehicleEvent;
 
 async fn register(store: &dyn EventStore, n: u32) {
-    let event = codec::encode(&VehicleEvent::EbikeRegistered {
+    let registered = vehicle::EbikeRegistered {
         owner: PersonKey::from_hash(format!("{n:032x}")),
         owner_phone: Phone::parse("p", "13812345678").unwrap(),
         frame_number: "FRAME123456".into(),
         motor_number: "MOTOR123456".into(),
         plate: "C12345".into(),
         district: District::parse("d", "ruian").unwrap(),
-    })
+    };
+    let event = NewEvent::new(
+        vehicle::EbikeRegistered::EVENT_TYPE,
+        vehicle::EbikeRegistered::VERSION,
+        &registered,
+    )
     .unwrap()
     .occurred_at(Utc.with_ymd_and_hms(2015, 5, 1, 4, 0, 0).unwrap());
     let stream = StreamName::parse(&format!("vehicle.ebike.E200001722110102{n:08X}")).unwrap();

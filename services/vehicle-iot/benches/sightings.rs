@@ -7,6 +7,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use minsheng_contracts::vehicle::EbikeReportedStolen;
 use minsheng_vehicle_iot::domain::events::VehicleEvent;
 use minsheng_vehicle_iot::domain::sighting::SightingDesk;
 use minsheng_vehicle_iot::domain::values::{District, Location, TagId, Text};
@@ -36,13 +37,13 @@ fn desk() -> SightingDesk {
     for n in (0..TAGS).step_by(STOLEN_EVERY as usize) {
         desk.apply(
             &tag(n),
-            &VehicleEvent::EbikeReportedStolen {
+            &VehicleEvent::EbikeReportedStolen(EbikeReportedStolen {
                 case_id: format!("WZ-{n}"),
                 stolen_at: Utc::now(),
                 place: place.clone(),
                 frame_number: format!("FRAME{n:08}"),
                 motor_number: format!("MOTOR{n:08}"),
-            },
+            }),
         );
     }
     desk

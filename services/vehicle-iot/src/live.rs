@@ -8,6 +8,7 @@
 //! - the hit feed, for `WatchHits`: every hit recorded by any process
 //!   sharing the store, as the subscription delivers it.
 
+use minsheng_contracts::vehicle::StolenEbikeSighted;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -103,12 +104,12 @@ impl LiveView {
             desk.apply(id, &event);
             case
         };
-        if let VehicleEvent::StolenEbikeSighted {
+        if let VehicleEvent::StolenEbikeSighted(StolenEbikeSighted {
             reader_id,
             district,
             location,
             seen_at,
-        } = event
+        }) = event
         {
             let Ok(tag) = TagId::parse("tag_id", id) else {
                 return Ok(());

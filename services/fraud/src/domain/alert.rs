@@ -3,6 +3,7 @@
 //! named (each under an exit restriction), closed (lifting them).
 
 use chrono::{DateTime, Utc};
+use minsheng_contracts::fraud::AlertReported;
 use minsheng_eventstore::Aggregate;
 
 use super::events::{FraudEvent, ReceivingAccount, RestrictionReason};
@@ -80,13 +81,13 @@ impl Aggregate for Alert {
 
     fn apply(&mut self, event: &FraudEvent) {
         match event {
-            FraudEvent::AlertReported {
+            FraudEvent::AlertReported(AlertReported {
                 amount,
                 channel,
                 reported_at,
                 accounts,
                 ..
-            } => {
+            }) => {
                 self.reported = Some(Reported {
                     amount: *amount,
                     channel: *channel,
@@ -122,7 +123,7 @@ impl Aggregate for Alert {
             {
                 return Err(AlertRule::TooMany);
             }
-            return Ok(vec![FraudEvent::AlertReported {
+            return Ok(vec![FraudEvent::AlertReported(AlertReported {
                 victim: victim.clone(),
                 amount: *amount,
                 channel: *channel,
@@ -130,7 +131,7 @@ impl Aggregate for Alert {
                 reported_at: *now,
                 accounts: accounts.clone(),
                 fraud_numbers: fraud_numbers.clone(),
-            }]);
+            })]);
         }
         if self.reported.is_none() {
             return Err(AlertRule::NotReported);

@@ -4,32 +4,16 @@
 //! fields.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use minsheng_contracts::fraud::{
+    AlertReported, FugitiveReturned, FundsFrozen, InterceptionReported, NumberBlocked,
+    PaymentStopped, StopPaymentRequested,
+};
 use minsheng_eventstore::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::values::{Account, Channel, Fen, Institution, Number, PersonKey, Text};
+use super::values::{Number, PersonKey, Text};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReceivingAccount {
-    pub account: Account,
-    pub institution: Institution,
-}
-
-/// Why a number is on the blocklist: what a partner may be told.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum BlockCategory {
-    /// Named in a fraud alert.
-    FraudAlert,
-    /// Added by an analyst.
-    Analyst,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ReturnWay {
-    Captured,
-    PersuadedToReturn,
-    Repatriated,
-}
+pub use minsheng_contracts::fraud::{BlockCategory, ReceivingAccount, ReturnWay};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RestrictionReason {
@@ -41,16 +25,7 @@ pub enum RestrictionReason {
 #[serde(tag = "type", content = "data")]
 pub enum FraudEvent {
     // Alerts: stream `fraud.alert.<id>`.
-    AlertReported {
-        victim: PersonKey,
-        amount: Fen,
-        channel: Channel,
-        transferred_at: DateTime<Utc>,
-        /// When the centre received the report: the start of its clock.
-        reported_at: DateTime<Utc>,
-        accounts: Vec<ReceivingAccount>,
-        fraud_numbers: Vec<Number>,
-    },
+    AlertReported(AlertReported),
     AlertTriaged {
         urgent: bool,
     },
@@ -64,22 +39,9 @@ pub enum FraudEvent {
         reason: Text,
     },
     // Stop-payment requests: stream `fraud.stop.<id>`.
-    StopPaymentRequested {
-        alert_id: String,
-        account: ReceivingAccount,
-        amount: Fen,
-        alert_reported_at: DateTime<Utc>,
-        requested_at: DateTime<Utc>,
-        deadline: DateTime<Utc>,
-    },
-    PaymentStopped {
-        amount: Fen,
-        answered_at: DateTime<Utc>,
-    },
-    FundsFrozen {
-        amount: Fen,
-        answered_at: DateTime<Utc>,
-    },
+    StopPaymentRequested(StopPaymentRequested),
+    PaymentStopped(PaymentStopped),
+    FundsFrozen(FundsFrozen),
     StopPaymentFailed {
         reason: Text,
         answered_at: DateTime<Utc>,
@@ -88,26 +50,14 @@ pub enum FraudEvent {
         at: DateTime<Utc>,
     },
     // The blocklist: stream `fraud.number.<keyed hash of the number>`.
-    NumberBlocked {
-        number: Number,
-        category: BlockCategory,
-        /// The alert that named it, or the analyst's reason: never shown
-        /// to partners.
-        alert_id: Option<String>,
-        reason: Option<Text>,
-        at: DateTime<Utc>,
-    },
+    NumberBlocked(NumberBlocked),
     NumberUnblocked {
         number: Number,
         reason: Text,
         at: DateTime<Utc>,
     },
     // Interceptions partners report: stream `fraud.interceptions.<institution>`.
-    InterceptionReported {
-        number: Number,
-        institution: Institution,
-        at: DateTime<Utc>,
-    },
+    InterceptionReported(InterceptionReported),
     // Fugitives: stream `fraud.fugitive.<id>`.
     FugitiveListed {
         person: PersonKey,
@@ -118,10 +68,7 @@ pub enum FraudEvent {
     FugitiveLocated {
         country: String,
     },
-    FugitiveReturned {
-        way: ReturnWay,
-        on: NaiveDate,
-    },
+    FugitiveReturned(FugitiveReturned),
     FugitiveDelisted {
         reason: Text,
     },

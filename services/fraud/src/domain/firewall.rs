@@ -4,6 +4,7 @@
 //! or the analyst's reason. The lookup is the whole of a screening call,
 //! so it is one hash probe on an integer key.
 
+use minsheng_contracts::fraud::NumberBlocked;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -42,12 +43,12 @@ impl Blocklist {
 
     pub fn apply(&mut self, event: &FraudEvent) {
         match event {
-            FraudEvent::NumberBlocked {
+            FraudEvent::NumberBlocked(NumberBlocked {
                 number,
                 category,
                 at,
                 ..
-            } => {
+            }) => {
                 self.blocked.insert(
                     *number,
                     Block {

@@ -3,6 +3,7 @@
 //! either lifts the restriction. Years at large are derived.
 
 use chrono::NaiveDate;
+use minsheng_contracts::fraud::FugitiveReturned;
 use minsheng_eventstore::Aggregate;
 
 use super::events::{FraudEvent, RestrictionReason, ReturnWay};
@@ -93,7 +94,7 @@ impl Aggregate for Fugitive {
                 self.status = FugitiveStatus::Located;
                 self.country = Some(country.clone());
             }
-            FraudEvent::FugitiveReturned { way, on } => {
+            FraudEvent::FugitiveReturned(FugitiveReturned { way, on }) => {
                 self.status = FugitiveStatus::Returned;
                 self.way = Some(*way);
                 self.returned_on = Some(*on);
@@ -146,7 +147,10 @@ impl Aggregate for Fugitive {
                 if self.fled_on.is_some_and(|fled| *on < fled) {
                     return Err(FugitiveRule::ReturnBeforeFlight);
                 }
-                let mut events = vec![FraudEvent::FugitiveReturned { way: *way, on: *on }];
+                let mut events = vec![FraudEvent::FugitiveReturned(FugitiveReturned {
+                    way: *way,
+                    on: *on,
+                })];
                 events.extend(lifted());
                 Ok(events)
             }

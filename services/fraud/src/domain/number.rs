@@ -4,6 +4,7 @@
 //! data). Its history is the stream.
 
 use chrono::{DateTime, Utc};
+use minsheng_contracts::fraud::NumberBlocked;
 use minsheng_eventstore::Aggregate;
 
 use super::events::{BlockCategory, FraudEvent};
@@ -43,7 +44,7 @@ impl Aggregate for BlockedNumber {
 
     fn apply(&mut self, event: &FraudEvent) {
         match event {
-            FraudEvent::NumberBlocked { at, .. } => self.blocked_since = Some(*at),
+            FraudEvent::NumberBlocked(NumberBlocked { at, .. }) => self.blocked_since = Some(*at),
             FraudEvent::NumberUnblocked { .. } => self.blocked_since = None,
             _ => {}
         }
@@ -59,13 +60,13 @@ impl Aggregate for BlockedNumber {
                 alert_id,
                 reason,
                 now,
-            } => Ok(vec![FraudEvent::NumberBlocked {
+            } => Ok(vec![FraudEvent::NumberBlocked(NumberBlocked {
                 number: *number,
                 category: *category,
                 alert_id: alert_id.clone(),
                 reason: reason.clone(),
                 at: *now,
-            }]),
+            })]),
             NumberCommand::Unblock { .. } if self.blocked_since.is_none() => {
                 Err(NumberRule::NotBlocked)
             }

@@ -5,6 +5,7 @@
 //! alert came and when it was asked, the outcome when it was answered.
 
 use chrono::{DateTime, Utc};
+use minsheng_contracts::fraud::{FundsFrozen, PaymentStopped, StopPaymentRequested};
 use minsheng_eventstore::Aggregate;
 
 use super::events::{FraudEvent, ReceivingAccount};
@@ -84,13 +85,13 @@ impl Aggregate for StopPayment {
 
     fn apply(&mut self, event: &FraudEvent) {
         match event {
-            FraudEvent::StopPaymentRequested {
+            FraudEvent::StopPaymentRequested(StopPaymentRequested {
                 account,
                 amount,
                 requested_at,
                 deadline,
                 ..
-            } => {
+            }) => {
                 self.requested = Some(Requested {
                     institution: account.institution.clone(),
                     amount: *amount,
@@ -98,8 +99,8 @@ impl Aggregate for StopPayment {
                     deadline: *deadline,
                 });
             }
-            FraudEvent::PaymentStopped { .. } => self.outcome = Some(Outcome::Stopped),
-            FraudEvent::FundsFrozen { .. } => self.outcome = Some(Outcome::Frozen),
+            FraudEvent::PaymentStopped(_) => self.outcome = Some(Outcome::Stopped),
+            FraudEvent::FundsFrozen(_) => self.outcome = Some(Outcome::Frozen),
             FraudEvent::StopPaymentFailed { .. } => self.outcome = Some(Outcome::Failed),
             FraudEvent::StopPaymentExpired { .. } => self.outcome = Some(Outcome::Expired),
             _ => {}
@@ -123,14 +124,16 @@ impl Aggregate for StopPayment {
                 if deadline <= now {
                     return Err(StopRule::BadDeadline);
                 }
-                Ok(vec![FraudEvent::StopPaymentRequested {
-                    alert_id: alert_id.clone(),
-                    account: account.clone(),
-                    amount: *amount,
-                    alert_reported_at: *alert_reported_at,
-                    requested_at: *now,
-                    deadline: *deadline,
-                }])
+                Ok(vec![FraudEvent::StopPaymentRequested(
+                    StopPaymentRequested {
+                        alert_id: alert_id.clone(),
+                        account: account.clone(),
+                        amount: *amount,
+                        alert_reported_at: *alert_reported_at,
+                        requested_at: *now,
+                        deadline: *deadline,
+                    },
+                )])
             }
             (_, None) => Err(StopRule::NotRequested),
             (StopCommand::Expire { now }, Some(requested)) => {
@@ -167,14 +170,14 @@ impl Aggregate for StopPayment {
                     {
                         return Err(StopRule::OverRequested);
                     }
-                    Answer::Stopped(amount) => FraudEvent::PaymentStopped {
+                    Answer::Stopped(amount) => FraudEvent::PaymentStopped(PaymentStopped {
                         amount: *amount,
                         answered_at,
-                    },
-                    Answer::Frozen(amount) => FraudEvent::FundsFrozen {
+                    }),
+                    Answer::Frozen(amount) => FraudEvent::FundsFrozen(FundsFrozen {
                         amount: *amount,
                         answered_at,
-                    },
+                    }),
                     Answer::Failed(reason) => FraudEvent::StopPaymentFailed {
                         reason: reason.clone(),
                         answered_at,

@@ -3,6 +3,7 @@
 //! yuan stopped").
 
 use super::events::FraudEvent;
+use minsheng_contracts::fraud::{AlertReported, FundsFrozen, PaymentStopped};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CentreTotals {
@@ -23,24 +24,24 @@ pub struct CentreTotals {
 impl CentreTotals {
     pub fn apply(&mut self, event: &FraudEvent) {
         match event {
-            FraudEvent::AlertReported { amount, .. } => {
+            FraudEvent::AlertReported(AlertReported { amount, .. }) => {
                 self.alerts += 1;
                 self.reported_fen += amount.get();
             }
-            FraudEvent::StopPaymentRequested { .. } => self.stop_payments += 1,
-            FraudEvent::PaymentStopped { amount, .. } => {
+            FraudEvent::StopPaymentRequested(_) => self.stop_payments += 1,
+            FraudEvent::PaymentStopped(PaymentStopped { amount, .. }) => {
                 self.stopped += 1;
                 self.stopped_fen += amount.get();
             }
-            FraudEvent::FundsFrozen { amount, .. } => {
+            FraudEvent::FundsFrozen(FundsFrozen { amount, .. }) => {
                 self.frozen += 1;
                 self.stopped_fen += amount.get();
             }
             FraudEvent::StopPaymentFailed { .. } => self.failed += 1,
             FraudEvent::StopPaymentExpired { .. } => self.expired += 1,
-            FraudEvent::NumberBlocked { .. } => self.numbers_blocked += 1,
-            FraudEvent::InterceptionReported { .. } => self.interceptions += 1,
-            FraudEvent::FugitiveReturned { .. } => self.fugitives_returned += 1,
+            FraudEvent::NumberBlocked(_) => self.numbers_blocked += 1,
+            FraudEvent::InterceptionReported(_) => self.interceptions += 1,
+            FraudEvent::FugitiveReturned(_) => self.fugitives_returned += 1,
             _ => {}
         }
     }

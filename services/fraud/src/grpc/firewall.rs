@@ -1,6 +1,7 @@
 //! `minsheng.fraud.v1.Firewall`: the blocklist, and partners screening
 //! against it.
 
+use minsheng_contracts::fraud::NumberBlocked;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -184,13 +185,13 @@ impl pb::firewall_server::Firewall for FirewallApi {
             .filter_map(|recorded| {
                 let actor = recorded.metadata.actor.clone().unwrap_or_default();
                 match codec::decode::<FraudEvent>(recorded).ok()? {
-                    FraudEvent::NumberBlocked {
+                    FraudEvent::NumberBlocked(NumberBlocked {
                         category: c,
                         alert_id,
                         reason,
                         at,
                         ..
-                    } => Some(pb::NumberHistoryEntry {
+                    }) => Some(pb::NumberHistoryEntry {
                         blocked: true,
                         category: category(c) as i32,
                         reason: reason.map(|r| r.as_str().to_owned()).unwrap_or_default(),

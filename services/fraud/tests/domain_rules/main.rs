@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use minsheng_contracts::fraud::NumberBlocked;
 use minsheng_eventstore::Aggregate;
 use minsheng_fraud::domain::alert::{Alert, AlertCommand, AlertRule};
 use minsheng_fraud::domain::events::{
@@ -17,6 +18,7 @@ use minsheng_fraud::domain::totals::CentreTotals;
 use minsheng_fraud::domain::values::{Account, Channel, Fen, Institution, Number, PersonKey, Text};
 use proptest::prelude::*;
 
+mod published;
 mod refusals;
 
 fn now() -> DateTime<Utc> {
@@ -266,13 +268,13 @@ fn a_partner_screening_learns_since_when_and_why_and_nothing_else() {
     let mut blocklist = Blocklist::new();
     let number = Number::parse("number", "17012345678").unwrap();
     assert_eq!(blocklist.screen(number), None);
-    blocklist.apply(&FraudEvent::NumberBlocked {
+    blocklist.apply(&FraudEvent::NumberBlocked(NumberBlocked {
         number,
         category: BlockCategory::FraudAlert,
         alert_id: Some("a1".into()),
         reason: None,
         at: now(),
-    });
+    }));
     let verdict = blocklist.screen(number).unwrap();
     assert_eq!(
         (verdict.since, verdict.category),
@@ -317,7 +319,7 @@ fn a_fugitive_returned_after_fourteen_years_has_their_restriction_lifted() {
     assert!(matches!(
         outcome.unwrap().as_slice(),
         [
-            FraudEvent::FugitiveReturned { .. },
+            FraudEvent::FugitiveReturned(_),
             FraudEvent::ExitRestrictionLifted { .. }
         ]
     ));

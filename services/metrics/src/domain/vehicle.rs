@@ -1,37 +1,57 @@
-//! The vehicle-iot context's figures.
+//! The vehicle-iot context's figures, from its published events.
 
 use chrono::{DateTime, Utc};
-use minsheng_vehicle_iot::domain::events::VehicleEvent;
+use minsheng_contracts::vehicle::{
+    EbikeCaseSolved, EbikeRecovered, EbikeRegistered, EbikeReportedStolen, RentalRoomRegistered,
+    ResidentCardIssued, StolenEbikeSighted,
+};
+use minsheng_contracts::{ContractError, Published, decode};
 
 use super::book::{Kpi, KpiBook};
 
-/// Counts one vehicle event that happened at `at`.
-pub fn count(book: &mut KpiBook, event: &VehicleEvent, at: DateTime<Utc>) {
-    use VehicleEvent as E;
-    match event {
-        E::EbikeRegistered { district, .. } => {
-            book.add(at, Kpi::EbikesRegistered, Some(*district), 1)
+/// Counts one vehicle event of `event_type` (stored at `version`) that
+/// happened at `at`; a type that makes no figure is not even decoded.
+pub fn count(
+    book: &mut KpiBook,
+    event_type: &str,
+    payload: &str,
+    version: u16,
+    at: DateTime<Utc>,
+) -> Result<(), ContractError> {
+    match event_type {
+        EbikeRegistered::EVENT_TYPE => {
+            let e: EbikeRegistered = decode(payload, version)?;
+            book.add(at, Kpi::EbikesRegistered, Some(e.district), 1);
         }
-        E::EbikeReportedStolen { .. } => book.add(at, Kpi::TheftsReported, None, 1),
-        E::StolenEbikeSighted { district, .. } => book.add(at, Kpi::Hits, Some(*district), 1),
-        E::EbikeRecovered { .. } => book.add(at, Kpi::BikesRecovered, None, 1),
-        E::EbikeCaseSolved {
-            suspects,
-            theft_and_resale_ring,
-            ..
-        } => {
+        EbikeReportedStolen::EVENT_TYPE => {
+            decode::<EbikeReportedStolen>(payload, version)?;
+            book.add(at, Kpi::TheftsReported, None, 1);
+        }
+        StolenEbikeSighted::EVENT_TYPE => {
+            let e: StolenEbikeSighted = decode(payload, version)?;
+            book.add(at, Kpi::Hits, Some(e.district), 1);
+        }
+        EbikeRecovered::EVENT_TYPE => {
+            decode::<EbikeRecovered>(payload, version)?;
+            book.add(at, Kpi::BikesRecovered, None, 1);
+        }
+        EbikeCaseSolved::EVENT_TYPE => {
+            let e: EbikeCaseSolved = decode(payload, version)?;
             book.add(at, Kpi::CasesSolved, None, 1);
-            book.add(at, Kpi::Suspects, None, u64::from(*suspects));
-            if *theft_and_resale_ring {
+            book.add(at, Kpi::Suspects, None, u64::from(e.suspects));
+            if e.theft_and_resale_ring {
                 book.add(at, Kpi::TheftAndResaleCases, None, 1);
             }
         }
-        E::ResidentCardIssued { district, .. } => {
-            book.add(at, Kpi::ResidentCardsIssued, Some(*district), 1)
+        ResidentCardIssued::EVENT_TYPE => {
+            let e: ResidentCardIssued = decode(payload, version)?;
+            book.add(at, Kpi::ResidentCardsIssued, Some(e.district), 1);
         }
-        E::RentalRoomRegistered { district, .. } => {
-            book.add(at, Kpi::RentalRoomsRegistered, Some(*district), 1)
+        RentalRoomRegistered::EVENT_TYPE => {
+            let e: RentalRoomRegistered = decode(payload, version)?;
+            book.add(at, Kpi::RentalRoomsRegistered, Some(e.district), 1);
         }
         _ => {}
     }
+    Ok(())
 }

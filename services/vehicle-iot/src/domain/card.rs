@@ -2,6 +2,7 @@
 //! Stream `vehicle.card.<card id>`.
 
 use chrono::{DateTime, Utc};
+use minsheng_contracts::vehicle::ResidentCardIssued;
 use minsheng_eventstore::Aggregate;
 
 use super::events::VehicleEvent;
@@ -48,7 +49,7 @@ impl Aggregate for ResidentCard {
 
     fn apply(&mut self, event: &VehicleEvent) {
         match event {
-            VehicleEvent::ResidentCardIssued { valid_until, .. } => {
+            VehicleEvent::ResidentCardIssued(ResidentCardIssued { valid_until, .. }) => {
                 self.issued = true;
                 self.valid_until = Some(*valid_until);
             }
@@ -76,12 +77,12 @@ impl Aggregate for ResidentCard {
                 if valid_until <= now {
                     return Err(CardRule::ValidityNotLater);
                 }
-                Ok(vec![VehicleEvent::ResidentCardIssued {
+                Ok(vec![VehicleEvent::ResidentCardIssued(ResidentCardIssued {
                     holder: holder.clone(),
                     phone: phone.clone(),
                     district: *district,
                     valid_until: *valid_until,
-                }])
+                })])
             }
             _ if !self.issued => Err(CardRule::NotIssued),
             CardCommand::Renew { valid_until } => {

@@ -5,6 +5,10 @@
 //! deregistered (after which the tag may be registered again).
 
 use chrono::{DateTime, Utc};
+use minsheng_contracts::vehicle::{
+    EbikeCaseSolved, EbikeRecovered, EbikeRegistered, EbikeReportedStolen, StolenEbikePresented,
+    StolenEbikeSighted,
+};
 use minsheng_eventstore::Aggregate;
 
 use super::events::VehicleEvent;
@@ -114,14 +118,14 @@ impl Aggregate for Ebike {
     fn apply(&mut self, event: &VehicleEvent) {
         use VehicleEvent as E;
         match event {
-            E::EbikeRegistered {
+            E::EbikeRegistered(EbikeRegistered {
                 owner,
                 owner_phone,
                 frame_number,
                 motor_number,
                 plate,
                 district,
-            } => {
+            }) => {
                 *self = Ebike {
                     status: EbikeStatus::Registered,
                     registration: Some(Registration {
@@ -135,15 +139,15 @@ impl Aggregate for Ebike {
                     ..Ebike::default()
                 };
             }
-            E::EbikeReportedStolen { case_id, .. } => {
+            E::EbikeReportedStolen(EbikeReportedStolen { case_id, .. }) => {
                 self.status = EbikeStatus::Stolen;
                 self.case_id = Some(case_id.clone());
                 self.case_solved = false;
             }
-            E::StolenEbikeSighted { .. } => self.hits += 1,
-            E::EbikeRecovered { .. } => self.status = EbikeStatus::Recovered,
+            E::StolenEbikeSighted(_) => self.hits += 1,
+            E::EbikeRecovered(_) => self.status = EbikeStatus::Recovered,
             E::EbikeReturnedToOwner {} => self.status = EbikeStatus::Registered,
-            E::EbikeCaseSolved { .. } => self.case_solved = true,
+            E::EbikeCaseSolved(_) => self.case_solved = true,
             E::EbikeDeregistered { .. } => self.status = EbikeStatus::Deregistered,
             _ => {}
         }
@@ -153,14 +157,16 @@ impl Aggregate for Ebike {
         use EbikeCommand as C;
         use EbikeStatus as S;
         let event = match (command, self.status) {
-            (C::Register(r), S::Unregistered | S::Deregistered) => VehicleEvent::EbikeRegistered {
-                owner: r.owner.clone(),
-                owner_phone: r.owner_phone.clone(),
-                frame_number: r.frame_number.clone(),
-                motor_number: r.motor_number.clone(),
-                plate: r.plate.clone(),
-                district: r.district,
-            },
+            (C::Register(r), S::Unregistered | S::Deregistered) => {
+                VehicleEvent::EbikeRegistered(EbikeRegistered {
+                    owner: r.owner.clone(),
+                    owner_phone: r.owner_phone.clone(),
+                    frame_number: r.frame_number.clone(),
+                    motor_number: r.motor_number.clone(),
+                    plate: r.plate.clone(),
+                    district: r.district,
+                })
+            }
             (C::Register(_), S::Stolen) => return Err(EbikeRule::StolenCannotBeReRegistered),
             (C::Register(_), _) => return Err(EbikeRule::TagInUse),
             (_, S::Unregistered | S::Deregistered) => return Err(EbikeRule::NotRegistered),
@@ -178,13 +184,13 @@ impl Aggregate for Ebike {
                     .as_ref()
                     .map(|r| (r.frame_number.clone(), r.motor_number.clone()))
                     .unwrap_or_default();
-                VehicleEvent::EbikeReportedStolen {
+                VehicleEvent::EbikeReportedStolen(EbikeReportedStolen {
                     case_id: case_id.clone(),
                     stolen_at: *stolen_at,
                     place: place.clone(),
                     frame_number,
                     motor_number,
-                }
+                })
             }
             (C::ReportStolen { .. }, S::Stolen) => return Err(EbikeRule::AlreadyStolen),
             (C::ReportStolen { .. }, _) => return Err(EbikeRule::NotReturned),
@@ -197,12 +203,12 @@ impl Aggregate for Ebike {
                     seen_at,
                 },
                 S::Stolen,
-            ) => VehicleEvent::StolenEbikeSighted {
+            ) => VehicleEvent::StolenEbikeSighted(StolenEbikeSighted {
                 reader_id: reader_id.clone(),
                 district: *district,
                 location: *location,
                 seen_at: *seen_at,
-            },
+            }),
             (
                 C::RecordPresentation {
                     presented_by,
@@ -211,21 +217,23 @@ impl Aggregate for Ebike {
                     presented_at,
                 },
                 S::Stolen,
-            ) => VehicleEvent::StolenEbikePresented {
+            ) => VehicleEvent::StolenEbikePresented(StolenEbikePresented {
                 presented_by: presented_by.clone(),
                 on_tag: on_tag.clone(),
                 district: *district,
                 presented_at: *presented_at,
-            },
+            }),
             (C::RecordPresentation { .. }, _) => return Err(EbikeRule::NotStolen),
 
             // A bike that is not stolen is only counted, never recorded.
             (C::RecordSighting { .. }, _) => return Ok(Vec::new()),
 
-            (C::RecordRecovery { officer, place }, S::Stolen) => VehicleEvent::EbikeRecovered {
-                officer: officer.clone(),
-                place: place.clone(),
-            },
+            (C::RecordRecovery { officer, place }, S::Stolen) => {
+                VehicleEvent::EbikeRecovered(EbikeRecovered {
+                    officer: officer.clone(),
+                    place: place.clone(),
+                })
+            }
             (C::RecordRecovery { .. }, _) => return Err(EbikeRule::NotStolen),
 
             (C::ReturnToOwner, S::Recovered) => VehicleEvent::EbikeReturnedToOwner {},
@@ -245,11 +253,11 @@ impl Aggregate for Ebike {
                 if *suspects > 1000 {
                     return Err(EbikeRule::TooManySuspects);
                 }
-                VehicleEvent::EbikeCaseSolved {
+                VehicleEvent::EbikeCaseSolved(EbikeCaseSolved {
                     case_id,
                     suspects: *suspects,
                     theft_and_resale_ring: *theft_and_resale_ring,
-                }
+                })
             }
 
             (C::Deregister { reason }, S::Registered) => VehicleEvent::EbikeDeregistered {

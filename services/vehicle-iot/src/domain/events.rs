@@ -4,62 +4,26 @@
 //! and shown masked.
 
 use chrono::{DateTime, Utc};
+use minsheng_contracts::vehicle::{
+    EbikeCaseSolved, EbikeRecovered, EbikeRegistered, EbikeReportedStolen, RentalRoomRegistered,
+    ResidentCardIssued, StolenEbikePresented, StolenEbikeSighted,
+};
 use minsheng_eventstore::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::values::{District, Location, PersonKey, Phone, Text};
+use super::values::{District, Location, PersonKey, Text};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum VehicleEvent {
     // E-bikes: stream `vehicle.ebike.<tag>`.
-    EbikeRegistered {
-        owner: PersonKey,
-        owner_phone: Phone,
-        frame_number: String,
-        motor_number: String,
-        plate: String,
-        district: District,
-    },
-    EbikeReportedStolen {
-        case_id: String,
-        stolen_at: DateTime<Utc>,
-        place: Text,
-        /// The bike's numbers, copied from its registration so that the
-        /// live view can recognise the bike under another tag without
-        /// reading every registration. Empty in events recorded before
-        /// they were added (read as empty, never rewritten).
-        #[serde(default)]
-        frame_number: String,
-        #[serde(default)]
-        motor_number: String,
-    },
-    /// A registration under another tag carried this stolen bike's frame or
-    /// motor number: refused, and recorded here as a lead for its case
-    /// (who presented it, where, when).
-    StolenEbikePresented {
-        presented_by: PersonKey,
-        on_tag: String,
-        district: District,
-        presented_at: DateTime<Utc>,
-    },
-    /// A hit: a stolen bike's tag seen by a reader.
-    StolenEbikeSighted {
-        reader_id: String,
-        district: District,
-        location: Location,
-        seen_at: DateTime<Utc>,
-    },
-    EbikeRecovered {
-        officer: String,
-        place: Text,
-    },
+    EbikeRegistered(EbikeRegistered),
+    EbikeReportedStolen(EbikeReportedStolen),
+    StolenEbikePresented(StolenEbikePresented),
+    StolenEbikeSighted(StolenEbikeSighted),
+    EbikeRecovered(EbikeRecovered),
     EbikeReturnedToOwner {},
-    EbikeCaseSolved {
-        case_id: String,
-        suspects: u32,
-        theft_and_resale_ring: bool,
-    },
+    EbikeCaseSolved(EbikeCaseSolved),
     EbikeDeregistered {
         reason: Text,
     },
@@ -70,23 +34,13 @@ pub enum VehicleEvent {
     },
     ReaderRetired {},
     // Resident cards: stream `vehicle.card.<card id>`.
-    ResidentCardIssued {
-        holder: PersonKey,
-        phone: Phone,
-        district: District,
-        valid_until: DateTime<Utc>,
-    },
+    ResidentCardIssued(ResidentCardIssued),
     ResidentCardRenewed {
         valid_until: DateTime<Utc>,
     },
     ResidentMovedOut {},
     // Rental rooms: stream `vehicle.room.<room id>`.
-    RentalRoomRegistered {
-        landlord: PersonKey,
-        address: Text,
-        district: District,
-        capacity: u32,
-    },
+    RentalRoomRegistered(RentalRoomRegistered),
     TenantCheckedIn {
         tenant: PersonKey,
     },

@@ -2,6 +2,7 @@
 //! tenants check in and out; never more tenants than its capacity, and a
 //! tenant is in a room at most once. Stream `vehicle.room.<room id>`.
 
+use minsheng_contracts::vehicle::RentalRoomRegistered;
 use std::collections::BTreeSet;
 
 use minsheng_eventstore::Aggregate;
@@ -53,7 +54,9 @@ impl Aggregate for RentalRoom {
 
     fn apply(&mut self, event: &VehicleEvent) {
         match event {
-            VehicleEvent::RentalRoomRegistered { capacity, .. } => self.capacity = Some(*capacity),
+            VehicleEvent::RentalRoomRegistered(RentalRoomRegistered { capacity, .. }) => {
+                self.capacity = Some(*capacity)
+            }
             VehicleEvent::TenantCheckedIn { tenant } => {
                 self.tenants.insert(tenant.clone());
             }
@@ -79,12 +82,12 @@ impl Aggregate for RentalRoom {
                 if !(1..=MAX_CAPACITY).contains(capacity) {
                     return Err(RoomRule::BadCapacity);
                 }
-                VehicleEvent::RentalRoomRegistered {
+                VehicleEvent::RentalRoomRegistered(RentalRoomRegistered {
                     landlord: landlord.clone(),
                     address: address.clone(),
                     district: *district,
                     capacity: *capacity,
-                }
+                })
             }
             (_, None) => return Err(RoomRule::NotRegistered),
             (RoomCommand::CheckIn(tenant), Some(capacity)) => {

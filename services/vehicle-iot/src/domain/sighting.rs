@@ -15,6 +15,7 @@
 //! knows the stolen bikes' frame and motor numbers, so that a registration
 //! of a stolen bike under a new tag is recognised.
 
+use minsheng_contracts::vehicle::{EbikeReportedStolen, StolenEbikeSighted};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -185,12 +186,12 @@ impl SightingDesk {
                     reader.in_service = false;
                 }
             }
-            E::EbikeReportedStolen {
+            E::EbikeReportedStolen(EbikeReportedStolen {
                 case_id,
                 frame_number,
                 motor_number,
                 ..
-            } => {
+            }) => {
                 if let Ok(tag) = TagId::parse("tag_id", id) {
                     let numbers = [frame_number.clone(), motor_number.clone()];
                     for (serial, number) in SERIALS.into_iter().zip(&numbers) {
@@ -203,9 +204,9 @@ impl SightingDesk {
                     entry.numbers = numbers;
                 }
             }
-            E::StolenEbikeSighted {
+            E::StolenEbikeSighted(StolenEbikeSighted {
                 reader_id, seen_at, ..
-            } => {
+            }) => {
                 if let Some(StolenEntry { hits, .. }) = TagId::parse("tag_id", id)
                     .ok()
                     .and_then(|t| self.stolen.get_mut(&t))
@@ -216,7 +217,7 @@ impl SightingDesk {
                     }
                 }
             }
-            E::EbikeRecovered { .. } | E::EbikeReturnedToOwner {} | E::EbikeDeregistered { .. } => {
+            E::EbikeRecovered(_) | E::EbikeReturnedToOwner {} | E::EbikeDeregistered { .. } => {
                 let Ok(tag) = TagId::parse("tag_id", id) else {
                     return;
                 };

@@ -1,6 +1,7 @@
 //! The sighting desk: hits, counts, refusals, and stolen bikes' numbers.
 
 use super::*;
+use minsheng_contracts::vehicle::EbikeRecovered;
 
 #[test]
 fn a_stolen_tag_at_a_reader_is_one_hit_and_a_second_sighting_within_the_window_is_not() {
@@ -58,10 +59,10 @@ fn a_recovered_bike_seen_again_is_only_counted() {
     let mut desk = desk();
     desk.apply(
         TAG,
-        &VehicleEvent::EbikeRecovered {
+        &VehicleEvent::EbikeRecovered(EbikeRecovered {
             officer: "officer-7".into(),
             place: text("Ouhai"),
-        },
+        }),
     );
     assert_eq!(
         desk.classify(TAG, "RD-LC-0001", now(), now()),
@@ -110,10 +111,10 @@ fn the_desk_knows_a_stolen_bike_by_its_frame_or_motor_number_until_it_is_recover
     );
     desk.apply(
         TAG,
-        &VehicleEvent::EbikeRecovered {
+        &VehicleEvent::EbikeRecovered(EbikeRecovered {
             officer: "officer-7".into(),
             place: text("Ouhai"),
-        },
+        }),
     );
     assert_eq!(
         desk.stolen_bike_numbered("FRAME123456", "MOTOR654321"),

@@ -1,6 +1,7 @@
 //! An e-bike's life: registered, stolen, sighted, recovered, returned.
 
 use super::*;
+use minsheng_contracts::vehicle::{EbikeReportedStolen, StolenEbikePresented};
 
 #[test]
 fn a_stolen_bike_seen_by_a_reader_raises_a_hit_and_a_registered_one_does_not() {
@@ -10,7 +11,7 @@ fn a_stolen_bike_seen_by_a_reader_raises_a_hit_and_a_registered_one_does_not() {
         bike_after(&[EbikeCommand::Register(registration()), stolen(), sighting()]);
     assert!(matches!(
         outcome.unwrap().as_slice(),
-        [VehicleEvent::StolenEbikeSighted { .. }]
+        [VehicleEvent::StolenEbikeSighted(_)]
     ));
     assert_eq!(bike.hits, 1);
 }
@@ -69,11 +70,11 @@ fn a_theft_report_carries_the_bikes_frame_and_motor_numbers() {
     let (_, outcome) = bike_after(&[EbikeCommand::Register(registration()), stolen()]);
     let events = outcome.unwrap();
     let [
-        VehicleEvent::EbikeReportedStolen {
+        VehicleEvent::EbikeReportedStolen(EbikeReportedStolen {
             frame_number,
             motor_number,
             ..
-        },
+        }),
     ] = events.as_slice()
     else {
         panic!("one theft report")
@@ -99,7 +100,7 @@ fn a_presentation_of_a_stolen_bike_is_recorded_only_while_it_is_stolen() {
     ]);
     assert!(matches!(
         outcome.unwrap().as_slice(),
-        [VehicleEvent::StolenEbikePresented { on_tag, .. }] if on_tag == OTHER_TAG
+        [VehicleEvent::StolenEbikePresented(StolenEbikePresented { on_tag, .. })] if on_tag == OTHER_TAG
     ));
     let (_, outcome) = bike_after(&[
         EbikeCommand::Register(registration()),

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use minsheng_contracts::vehicle::EbikeReportedStolen;
 use minsheng_eventstore::Aggregate;
 use minsheng_vehicle_iot::domain::card::{CardCommand, CardRule, ResidentCard};
 use minsheng_vehicle_iot::domain::ebike::{
@@ -95,13 +96,13 @@ fn desk() -> SightingDesk {
     );
     desk.apply(
         TAG,
-        &VehicleEvent::EbikeReportedStolen {
+        &VehicleEvent::EbikeReportedStolen(EbikeReportedStolen {
             case_id: "WZ-2015-0001".into(),
             stolen_at: now(),
             place: text("a car park"),
             frame_number: registration().frame_number,
             motor_number: registration().motor_number,
-        },
+        }),
     );
     desk
 }
@@ -109,5 +110,6 @@ fn desk() -> SightingDesk {
 mod desk;
 mod ebikes;
 mod properties;
+mod published;
 mod readers_cards_rooms;
 mod refusals;

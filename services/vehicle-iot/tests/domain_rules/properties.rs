@@ -1,6 +1,7 @@
 //! Properties over random histories.
 
 use super::*;
+use minsheng_contracts::vehicle::EbikeRecovered;
 
 fn any_command() -> impl Strategy<Value = EbikeCommand> {
     prop_oneof![
@@ -31,15 +32,13 @@ fn lifecycle(before: EbikeStatus, event: &VehicleEvent) -> Option<EbikeStatus> {
     use EbikeStatus as S;
     use VehicleEvent as E;
     match (before, event) {
-        (S::Unregistered | S::Deregistered, E::EbikeRegistered { .. }) => Some(S::Registered),
-        (S::Registered, E::EbikeReportedStolen { .. }) => Some(S::Stolen),
-        (S::Stolen, E::StolenEbikeSighted { .. } | E::StolenEbikePresented { .. }) => {
-            Some(S::Stolen)
-        }
-        (S::Stolen, E::EbikeRecovered { .. }) => Some(S::Recovered),
+        (S::Unregistered | S::Deregistered, E::EbikeRegistered(_)) => Some(S::Registered),
+        (S::Registered, E::EbikeReportedStolen(_)) => Some(S::Stolen),
+        (S::Stolen, E::StolenEbikeSighted(_) | E::StolenEbikePresented(_)) => Some(S::Stolen),
+        (S::Stolen, E::EbikeRecovered(_)) => Some(S::Recovered),
         (S::Recovered, E::EbikeReturnedToOwner {}) => Some(S::Registered),
         (S::Registered, E::EbikeDeregistered { .. }) => Some(S::Deregistered),
-        (S::Registered | S::Stolen | S::Recovered, E::EbikeCaseSolved { .. }) => Some(before),
+        (S::Registered | S::Stolen | S::Recovered, E::EbikeCaseSolved(_)) => Some(before),
         _ => None,
     }
 }
@@ -55,7 +54,7 @@ proptest! {
     fn any_sequence_of_commands_keeps_a_bike_coherent(commands in prop::collection::vec(any_command(), 0..40)) {
         let mut bike = Ebike::default();
         let mut desk = desk();
-        desk.apply(TAG, &VehicleEvent::EbikeRecovered { officer: "x".into(), place: text("reset") });
+        desk.apply(TAG, &VehicleEvent::EbikeRecovered(EbikeRecovered { officer: "x".into(), place: text("reset") }));
         let tag = minsheng_vehicle_iot::domain::values::TagId::parse("tag", TAG).unwrap();
         for command in &commands {
             if let Ok(events) = bike.decide(command) {
@@ -66,12 +65,12 @@ proptest! {
                     let expected = lifecycle(before.status, event);
                     prop_assert_eq!(Some(bike.status), expected, "{:?} after {:?}", event, before.status);
                     let hits = match event {
-                        VehicleEvent::StolenEbikeSighted { .. } => before.hits + 1,
-                        VehicleEvent::EbikeRegistered { .. } => 0,
+                        VehicleEvent::StolenEbikeSighted(_) => before.hits + 1,
+                        VehicleEvent::EbikeRegistered(_) => 0,
                         _ => before.hits,
                     };
                     prop_assert_eq!(bike.hits, hits);
-                    if matches!(event, VehicleEvent::EbikeCaseSolved { .. }) {
+                    if matches!(event, VehicleEvent::EbikeCaseSolved(_)) {
                         prop_assert!(!before.case_solved, "solved twice");
                     }
                 }

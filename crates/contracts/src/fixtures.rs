@@ -1,0 +1,60 @@
+//! One golden payload per published type and schema version, as stored
+//! in the envelope's `payload`, in `crates/contracts/fixtures/`. The
+//! producer's tests check that its enum writes exactly this; consumers'
+//! tests read it. A fixture is never edited once published: a new version
+//! gets a new file.
+
+/// A golden payload.
+#[derive(Clone, Copy, Debug)]
+pub struct Fixture {
+    /// The envelope's `event_type` (`vehicle.EbikeRegistered`).
+    pub event_type: &'static str,
+    pub version: u16,
+    /// The payload's JSON.
+    pub json: &'static str,
+}
+
+macro_rules! fixtures {
+    ($($event_type:literal = $version:literal),+ $(,)?) => {
+        /// Every fixture.
+        pub const ALL: &[Fixture] = &[$(Fixture {
+            event_type: $event_type,
+            version: $version,
+            json: include_str!(concat!("../fixtures/", $event_type, ".v", $version, ".json")),
+        }),+];
+    };
+}
+
+fixtures!(
+    "vehicle.EbikeRegistered" = 1,
+    "vehicle.EbikeReportedStolen" = 1,
+    "vehicle.StolenEbikePresented" = 1,
+    "vehicle.StolenEbikeSighted" = 1,
+    "vehicle.EbikeRecovered" = 1,
+    "vehicle.EbikeCaseSolved" = 1,
+    "vehicle.ResidentCardIssued" = 1,
+    "vehicle.RentalRoomRegistered" = 1,
+    "fraud.AlertReported" = 1,
+    "fraud.StopPaymentRequested" = 1,
+    "fraud.PaymentStopped" = 1,
+    "fraud.FundsFrozen" = 1,
+    "fraud.NumberBlocked" = 1,
+    "fraud.InterceptionReported" = 1,
+    "fraud.FugitiveReturned" = 1,
+);
+
+/// The fixture of `T` at the version this build writes.
+pub fn of<T: crate::Published>() -> Option<&'static Fixture> {
+    let event_type = T::event_type();
+    ALL.iter()
+        .find(|f| f.event_type == event_type && f.version == T::VERSION)
+}
+
+/// The fixtures of one context (`vehicle`).
+pub fn of_context(context: &str) -> impl Iterator<Item = &'static Fixture> {
+    ALL.iter().filter(move |f| {
+        f.event_type
+            .split_once('.')
+            .is_some_and(|(c, _)| c == context)
+    })
+}

@@ -1,0 +1,64 @@
+//! Every published type has its golden payload, reads it and writes it
+//! back unchanged; every fixture file is listed, and of a published type.
+
+#![allow(clippy::unwrap_used)]
+
+use minsheng_contracts::fixtures::{self, ALL};
+use minsheng_contracts::{Published, decode, fraud, vehicle};
+
+/// Reads `T`'s fixture and writes it back as stored: the same JSON.
+fn round_trips<T: Published>() -> &'static str {
+    let fixture = fixtures::of::<T>()
+        .unwrap_or_else(|| panic!("{} v{} has no fixture", T::event_type(), T::VERSION));
+    let read: T = decode(fixture.json, fixture.version).unwrap();
+    let written = serde_json::to_value(read).unwrap();
+    let golden: serde_json::Value = serde_json::from_str(fixture.json).unwrap();
+    assert_eq!(written, golden, "{}", fixture.event_type);
+    fixture.event_type
+}
+
+#[test]
+fn every_published_type_reads_and_writes_its_golden_payload() {
+    let checked = [
+        round_trips::<vehicle::EbikeRegistered>(),
+        round_trips::<vehicle::EbikeReportedStolen>(),
+        round_trips::<vehicle::StolenEbikePresented>(),
+        round_trips::<vehicle::StolenEbikeSighted>(),
+        round_trips::<vehicle::EbikeRecovered>(),
+        round_trips::<vehicle::EbikeCaseSolved>(),
+        round_trips::<vehicle::ResidentCardIssued>(),
+        round_trips::<vehicle::RentalRoomRegistered>(),
+        round_trips::<fraud::AlertReported>(),
+        round_trips::<fraud::StopPaymentRequested>(),
+        round_trips::<fraud::PaymentStopped>(),
+        round_trips::<fraud::FundsFrozen>(),
+        round_trips::<fraud::NumberBlocked>(),
+        round_trips::<fraud::InterceptionReported>(),
+        round_trips::<fraud::FugitiveReturned>(),
+    ];
+    let listed: Vec<&str> = ALL.iter().map(|f| f.event_type).collect();
+    assert_eq!(listed, checked, "a fixture for every type checked here");
+}
+
+#[test]
+fn every_fixture_file_is_listed() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = ALL
+        .iter()
+        .map(|f| format!("{}.v{}.json", f.event_type, f.version))
+        .collect();
+    listed.sort();
+    assert_eq!(files, listed);
+}
+
+#[test]
+fn a_newer_or_older_version_is_not_read_as_this_one() {
+    let json = fixtures::of::<fraud::PaymentStopped>().unwrap().json;
+    assert!(decode::<fraud::PaymentStopped>(json, 2).is_err());
+    assert!(decode::<fraud::PaymentStopped>(json, 0).is_err());
+}
