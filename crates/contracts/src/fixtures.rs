@@ -41,6 +41,8 @@ fixtures!(
     "fraud.NumberBlocked" = 1,
     "fraud.InterceptionReported" = 1,
     "fraud.FugitiveReturned" = 1,
+    "fraud.ExitRestrictionImposed" = 1,
+    "fraud.ExitRestrictionLifted" = 1,
 );
 
 /// The fixture of `T` at the version this build writes.

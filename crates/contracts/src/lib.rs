@@ -10,6 +10,8 @@
 //! producer's crate.
 //!
 //! - [`vehicle`], [`fraud`]: the published events of each context.
+//! - [`exit`]: exit restrictions, one shape whoever imposes them, and the
+//!   rule that says who may leave ([`exit::Restrictions`]).
 //! - [`fixtures`]: one golden JSON payload per type and version, read by
 //!   the producer's tests (its enum writes exactly that) and the
 //!   consumers' (they read it).
@@ -18,6 +20,7 @@
 //! anything else is a new schema version with an upcaster in the producer.
 //! Depends on the shared values, serde and chrono, nothing else.
 
+pub mod exit;
 pub mod fixtures;
 pub mod fraud;
 pub mod vehicle;

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use minsheng_contracts::fixtures::{self, ALL};
-use minsheng_contracts::{Published, decode, fraud, vehicle};
+use minsheng_contracts::{Published, decode, exit, fraud, vehicle};
 
 /// Reads `T`'s fixture and writes it back as stored: the same JSON.
 fn round_trips<T: Published>() -> &'static str {
@@ -14,6 +14,21 @@ fn round_trips<T: Published>() -> &'static str {
     let written = serde_json::to_value(read).unwrap();
     let golden: serde_json::Value = serde_json::from_str(fixture.json).unwrap();
     assert_eq!(written, golden, "{}", fixture.event_type);
+    fixture.event_type
+}
+
+/// The same for a shape published under several contexts' names.
+fn round_trips_as<T: serde::Serialize + serde::de::DeserializeOwned>(
+    event_type: &'static str,
+    version: u16,
+) -> &'static str {
+    let fixture = ALL
+        .iter()
+        .find(|f| f.event_type == event_type && f.version == version)
+        .unwrap_or_else(|| panic!("{event_type} v{version} has no fixture"));
+    let read: T = serde_json::from_str(fixture.json).unwrap();
+    let golden: serde_json::Value = serde_json::from_str(fixture.json).unwrap();
+    assert_eq!(serde_json::to_value(read).unwrap(), golden, "{event_type}");
     fixture.event_type
 }
 
@@ -35,6 +50,11 @@ fn every_published_type_reads_and_writes_its_golden_payload() {
         round_trips::<fraud::NumberBlocked>(),
         round_trips::<fraud::InterceptionReported>(),
         round_trips::<fraud::FugitiveReturned>(),
+        round_trips_as::<exit::ExitRestrictionImposed>(
+            "fraud.ExitRestrictionImposed",
+            exit::VERSION,
+        ),
+        round_trips_as::<exit::ExitRestrictionLifted>("fraud.ExitRestrictionLifted", exit::VERSION),
     ];
     let listed: Vec<&str> = ALL.iter().map(|f| f.event_type).collect();
     assert_eq!(listed, checked, "a fixture for every type checked here");

@@ -46,6 +46,10 @@ pub enum CodecError {
     Upcast { event_type: String, reason: String },
     #[error("event enum must serialize as {{\"type\": ..., \"data\": ...}}")]
     NotAdjacentlyTagged,
+    /// A type of this context this build does not know (a newer producer
+    /// wrote it): a tolerant reader skips it.
+    #[error("event type {0} is unknown to this build")]
+    UnknownType(String),
     #[error("event {event_type} does not decode: {source}")]
     Json {
         event_type: String,
@@ -104,7 +108,14 @@ pub fn decode<E: DomainEvent>(recorded: &RecordedEvent) -> Result<E, CodecError>
     if !payload.is_null() {
         tagged.insert("data".to_owned(), payload);
     }
-    serde_json::from_value(Value::Object(tagged)).map_err(json)
+    serde_json::from_value(Value::Object(tagged)).map_err(|source| {
+        // serde names an unknown tag this way (`Error::unknown_variant`).
+        if source.to_string().starts_with("unknown variant") {
+            CodecError::UnknownType(event_type.to_owned())
+        } else {
+            json(source)
+        }
+    })
 }
 
 #[cfg(test)]
@@ -205,6 +216,30 @@ mod tests {
         assert!(matches!(
             decode::<BikeEvent>(&recorded(future)),
             Err(CodecError::FromTheFuture { stored: 7, .. })
+        ));
+    }
+
+    #[test]
+    fn a_type_a_newer_producer_added_is_unknown_not_malformed() {
+        let added = NewEvent::new(
+            "vehicle.RepaintedBlue",
+            1,
+            &serde_json::json!({ "shade": 3 }),
+        )
+        .expect("serializes");
+        assert!(matches!(
+            decode::<BikeEvent>(&recorded(added)),
+            Err(CodecError::UnknownType(t)) if t == "vehicle.RepaintedBlue"
+        ));
+        let malformed = NewEvent::new(
+            "vehicle.TheftReported",
+            2,
+            &serde_json::json!({ "district": 3 }),
+        )
+        .expect("serializes");
+        assert!(matches!(
+            decode::<BikeEvent>(&recorded(malformed)),
+            Err(CodecError::Json { .. })
         ));
     }
 }

@@ -6,8 +6,13 @@
 //! - `minsheng_subscription_lag_seconds{consumer}`: how old (by its
 //!   recorded time) the event just handled was, 0 once caught up;
 //! - `minsheng_subscription_position{consumer}`: the last position handled;
-//! - `minsheng_subscription_events_total{consumer}` and
-//!   `minsheng_subscription_restarts_total{consumer}`.
+//! - `minsheng_subscription_events_total{consumer}`,
+//!   `minsheng_subscription_restarts_total{consumer, reason}` (store,
+//!   newer_schema, handler) and
+//!   `minsheng_subscription_skipped_total{consumer, event_type}`: a
+//!   tolerant reader skips a type it does not read (a newer producer's,
+//!   during a rolling update) and fails only on a newer schema version of
+//!   a type it reads ([`SubscriberError::NotRead`], `NewerSchema`).
 //!
 //! Delivery is at least once: after a crash the events since the last
 //! checkpoint come again. A subscriber whose effects must count exactly once
@@ -42,6 +47,40 @@ pub enum SubscriberError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Handler(String),
+    /// Not a failure: a type this consumer does not read (a newer producer
+    /// added it). The runner skips the event, counts it per type and logs
+    /// the type once.
+    #[error("{0} is not a type this consumer reads")]
+    NotRead(String),
+    /// A type the consumer reads, stored at a schema version newer than
+    /// this build reads: it stops (and retries, with backoff) until a newer
+    /// build runs, rather than read it wrong.
+    #[error("{0}")]
+    NewerSchema(String),
+}
+
+impl SubscriberError {
+    /// The `reason` label of a restart it causes.
+    fn reason(&self) -> &'static str {
+        match self {
+            SubscriberError::Store(_) => "store",
+            SubscriberError::NewerSchema(_) => "newer_schema",
+            SubscriberError::Handler(_) | SubscriberError::NotRead(_) => "handler",
+        }
+    }
+}
+
+/// A tolerant reader's decoding: an unknown type is [`SubscriberError::NotRead`],
+/// a newer schema version [`SubscriberError::NewerSchema`].
+impl From<minsheng_eventstore::CodecError> for SubscriberError {
+    fn from(error: minsheng_eventstore::CodecError) -> Self {
+        use minsheng_eventstore::CodecError as C;
+        match error {
+            C::UnknownType(event_type) => SubscriberError::NotRead(event_type),
+            C::FromTheFuture { .. } => SubscriberError::NewerSchema(error.to_string()),
+            other => SubscriberError::Handler(other.to_string()),
+        }
+    }
 }
 
 #[async_trait]
@@ -157,7 +196,21 @@ pub struct SubscriptionMetrics {
     lag: Family<ConsumerLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
     position: Family<ConsumerLabel, Gauge>,
     events: Family<ConsumerLabel, Counter>,
-    restarts: Family<ConsumerLabel, Counter>,
+    restarts: Family<RestartLabels, Counter>,
+    skipped: Family<SkippedLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RestartLabels {
+    consumer: String,
+    reason: &'static str,
+}
+
+/// Event types are fixed by the producers' code, so the label set is too.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SkippedLabels {
+    consumer: String,
+    event_type: String,
 }
 
 impl SubscriptionMetrics {
@@ -167,6 +220,7 @@ impl SubscriptionMetrics {
             position: Family::default(),
             events: Family::default(),
             restarts: Family::default(),
+            skipped: Family::default(),
         };
         registry.register(
             "subscription_lag_seconds",
@@ -185,8 +239,13 @@ impl SubscriptionMetrics {
         );
         registry.register(
             "subscription_restarts",
-            "Times a consumer restarted from its checkpoint after an error",
+            "Times a consumer restarted from its checkpoint after an error, by reason (store, newer_schema, handler)",
             metrics.restarts.clone(),
+        );
+        registry.register(
+            "subscription_skipped",
+            "Events of a type the consumer does not read (a newer producer's), skipped",
+            metrics.skipped.clone(),
         );
         metrics
     }
@@ -208,9 +267,25 @@ impl SubscriptionMetrics {
         self.lag.get_or_create(label).set(0.0);
     }
 
-    /// `consumer` restarted after an error.
-    pub fn restarted(&self, label: &ConsumerLabel) {
-        self.restarts.get_or_create(label).inc();
+    /// `consumer` restarted after an error (`reason`: store,
+    /// newer_schema, handler).
+    pub fn restarted(&self, label: &ConsumerLabel, reason: &'static str) {
+        self.restarts
+            .get_or_create(&RestartLabels {
+                consumer: label.consumer.clone(),
+                reason,
+            })
+            .inc();
+    }
+
+    /// `consumer` skipped an event of `event_type`, which it does not read.
+    /// Returns whether it is the first of that type (to log it once).
+    pub fn skipped(&self, label: &ConsumerLabel, event_type: &str) -> bool {
+        let counter = self.skipped.get_or_create(&SkippedLabels {
+            consumer: label.consumer.clone(),
+            event_type: event_type.to_owned(),
+        });
+        counter.inc() == 0
     }
 
     /// What `consumer` has reported so far (zeros before its first event),
@@ -311,7 +386,7 @@ async fn follow_until_shutdown(
         match follow(subscriber, env, component, &label).await {
             Ok(()) => return,
             Err(error) => {
-                env.metrics.restarted(&label);
+                env.metrics.restarted(&label, error.reason());
                 tracing::warn!(consumer = %name, %error, retry_in = ?backoff, "subscription failed; restarting from its checkpoint");
             }
         }
@@ -371,9 +446,9 @@ async fn follow(
                     event.position = event.position.0,
                 );
                 crate::telemetry::link_to_traceparent(&span, traceparent);
-                subscriber.handle(&event).instrument(span).await?;
+                tolerate(subscriber.handle(&event).instrument(span).await, env, label)?;
             }
-            None => subscriber.handle(&event).await?,
+            None => tolerate(subscriber.handle(&event).await, env, label)?,
         }
         handled = event.position;
         env.metrics.handled(label, &event);
@@ -398,6 +473,24 @@ async fn follow(
             Some(Some(item)) => Some(item),
             Some(None) => return Err(ended()),
         };
+    }
+}
+
+/// A handler's outcome, with a type the consumer does not read skipped
+/// and counted rather than failing the subscription.
+fn tolerate(
+    outcome: Result<(), SubscriberError>,
+    env: &SubscriptionEnv,
+    label: &ConsumerLabel,
+) -> Result<(), SubscriberError> {
+    match outcome {
+        Err(SubscriberError::NotRead(event_type)) => {
+            if env.metrics.skipped(label, &event_type) {
+                tracing::warn!(consumer = %label.consumer, event_type = %event_type, "skipping events of a type this build does not read (counted in minsheng_subscription_skipped_total)");
+            }
+            Ok(())
+        }
+        other => other,
     }
 }
 

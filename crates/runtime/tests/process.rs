@@ -175,6 +175,48 @@ async fn health_is_not_serving_until_subscriptions_catch_up_nor_while_draining()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_type_the_subscriber_does_not_read_is_skipped_and_counted_not_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = officer_token("clerk-1");
+    let app = spawn_app(dir.path(), AppOptions::default()).await;
+    // A newer writer's type, between two notes.
+    support::write(channel(app.grpc).await, Some(&token), note("n1", "x"), &[])
+        .await
+        .unwrap();
+    let renamed = minsheng_eventstore::NewEvent::new("testing.Renamed", 1, &"n1").unwrap();
+    app.store
+        .append(
+            &minsheng_eventstore::StreamName::parse("testing.note.n1").unwrap(),
+            minsheng_eventstore::ExpectedVersion::Any,
+            vec![renamed],
+            None,
+        )
+        .await
+        .unwrap();
+    support::write(channel(app.grpc).await, Some(&token), note("n2", "x"), &[])
+        .await
+        .unwrap();
+    eventually("both notes counted, past the unknown type", async || {
+        app.counted.load(Ordering::SeqCst) == 2
+    })
+    .await;
+    let metrics = app.metrics().await;
+    assert_eq!(
+        support::sample(
+            &metrics,
+            "minsheng_subscription_skipped_total{consumer=\"notebook-counter\",event_type=\"testing.Renamed\"} "
+        ),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("minsheng_subscription_restarts_total{consumer=\"notebook-counter\""),
+        "{metrics}"
+    );
+    app.stop(Duration::from_secs(20)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_process_counts_only_what_came_after_its_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let token = officer_token("clerk-1");

@@ -120,8 +120,7 @@ impl FraudLive {
     }
 
     fn apply(&self, recorded: &RecordedEvent) -> Result<(), SubscriberError> {
-        let event: FraudEvent = codec::decode(recorded)
-            .map_err(|e| SubscriberError::Handler(format!("{}: {e}", recorded.event_type)))?;
+        let event: FraudEvent = codec::decode(recorded)?;
         let id = recorded.stream.id();
         lock(&self.totals).apply(&event);
         match &event {

@@ -43,8 +43,7 @@ impl Subscriber for BlockNamedNumbers {
         if event.event_type != "fraud.AlertReported" {
             return Ok(());
         }
-        let FraudEvent::AlertReported(AlertReported { fraud_numbers, .. }) =
-            codec::decode(event).map_err(|e| SubscriberError::Handler(e.to_string()))?
+        let FraudEvent::AlertReported(AlertReported { fraud_numbers, .. }) = codec::decode(event)?
         else {
             return Ok(());
         };

@@ -12,6 +12,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
+use minsheng_contracts::ContractError;
 use minsheng_eventstore::{Context, EventStore, Position, RecordedEvent, StoreError};
 use minsheng_runtime::subscription::{ConsumerLabel, SubscriptionMetrics};
 use serde::{Deserialize, Serialize};
@@ -40,7 +41,41 @@ pub enum ProjectionError {
         context: String,
         position: Position,
         reason: String,
+        /// A type the book reads, at a newer schema version than this
+        /// build reads (a rolling update's newer producer).
+        newer_schema: bool,
     },
+}
+
+impl ProjectionError {
+    /// An unreadable event's error.
+    pub fn event(context: &str, position: Position, error: &ContractError) -> Self {
+        ProjectionError::Event {
+            context: context.to_owned(),
+            position,
+            reason: error.to_string(),
+            newer_schema: matches!(error, ContractError::NewerVersion { .. }),
+        }
+    }
+
+    /// The `reason` label of the restart it causes.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            ProjectionError::Store(_) => "store",
+            ProjectionError::Event {
+                newer_schema: true, ..
+            } => "newer_schema",
+            ProjectionError::Snapshot(_) | ProjectionError::Event { .. } => "handler",
+        }
+    }
+
+    /// The context it is about, if one.
+    pub fn context(&self) -> Option<&str> {
+        match self {
+            ProjectionError::Event { context, .. } => Some(context),
+            _ => None,
+        }
+    }
 }
 
 /// When the leader saves.
@@ -90,28 +125,26 @@ impl KpiView {
 
     /// Counts `event` of `context` unless the book has counted it already
     /// (a rebuilt book swapped in may have read further than the
-    /// subscription that delivers it); says whether it did.
-    fn count(&self, context: &str, event: &RecordedEvent) -> Result<bool, ProjectionError> {
+    /// subscription that delivers it): `None` if it had, else whether its
+    /// type is one the book reads.
+    fn count(&self, context: &str, event: &RecordedEvent) -> Result<Option<bool>, ProjectionError> {
         let mut counted = self.counted.write().unwrap_or_else(PoisonError::into_inner);
         if counted
             .positions
             .get(context)
             .is_some_and(|at| event.position <= *at)
         {
-            return Ok(false);
+            return Ok(None);
         }
-        fold(&mut counted.book, event).map_err(|e| ProjectionError::Event {
-            context: context.to_owned(),
-            position: event.position,
-            reason: e.to_string(),
-        })?;
+        let read = fold(&mut counted.book, event)
+            .map_err(|e| ProjectionError::event(context, event.position, &e))?;
         match counted.positions.get_mut(context) {
             Some(position) => *position = event.position,
             None => {
                 counted.positions.insert(context.to_owned(), event.position);
             }
         }
-        Ok(true)
+        Ok(Some(read))
     }
 
     fn changed(&self) {
@@ -260,12 +293,16 @@ pub async fn follow(
         };
         if let Some((context, event)) = next {
             let event = event?;
-            if view.count(context, &event)? {
+            let counted = view.count(context, &event)?;
+            if counted.is_some() {
                 unsaved += 1;
                 unannounced += 1;
             }
             if let (Some(metrics), Some(label)) = (metrics, labels.get(context)) {
                 metrics.handled(label, &event);
+                if counted == Some(false) && metrics.skipped(label, &event.event_type) {
+                    tracing::info!(event_type = %event.event_type, "the KPI book does not read this type: skipped (counted in minsheng_subscription_skipped_total)");
+                }
             }
             if behind
                 .get(context)

@@ -65,11 +65,8 @@ pub async fn replay_into(
         while let Some(page) = pages.recv().await {
             let page = page?;
             for event in &page {
-                fold(&mut counted.book, event).map_err(|e| ProjectionError::Event {
-                    context: name.to_owned(),
-                    position: event.position,
-                    reason: e.to_string(),
-                })?;
+                fold(&mut counted.book, event)
+                    .map_err(|e| ProjectionError::event(name, event.position, &e))?;
                 at = event.position;
             }
             counted.positions.insert(name.to_owned(), at);

@@ -130,8 +130,13 @@ async fn campaign(leader: Arc<dyn LeaderElection>, leading: Arc<AtomicBool>, ret
     }
 }
 
-/// The projection, until shutdown; after an error it resumes from the
-/// snapshot.
+/// After a failure, the first pause before resuming, doubled at each
+/// failure in a row up to the last.
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The projection, until shutdown; after an error it counts a restart and
+/// resumes from the snapshot.
 fn follow_until_stopped(
     context: &TargetContext,
     view: Arc<KpiView>,
@@ -144,7 +149,9 @@ fn follow_until_stopped(
         context.subscription_metrics.clone(),
     );
     async move {
+        let mut backoff = FIRST_BACKOFF / 2;
         loop {
+            let started = std::time::Instant::now();
             let readiness = readiness.clone();
             let flag = leading.clone();
             let outcome = projection::follow(
@@ -160,10 +167,19 @@ fn follow_until_stopped(
             match outcome {
                 Ok(()) => return,
                 Err(error) => {
-                    tracing::warn!(%error, "the metrics projection failed; resuming from its snapshot");
+                    // Counted, so that the restarts alert fires; a newer
+                    // schema version stays an error until a newer build runs.
+                    let label = projection::consumer_label(error.context().unwrap_or("all"));
+                    metrics.restarted(&label, error.reason());
+                    backoff = if started.elapsed() > MAX_BACKOFF {
+                        FIRST_BACKOFF
+                    } else {
+                        (backoff * 2).min(MAX_BACKOFF)
+                    };
+                    tracing::warn!(%error, retry_in = ?backoff, "the metrics projection failed; resuming from its snapshot");
                     tokio::select! {
                         () = stop.wait() => return,
-                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        () = tokio::time::sleep(backoff) => {}
                     }
                     if let Err(error) = projection::restore(store.as_ref(), &view).await {
                         tracing::warn!(%error, "cannot read the metrics snapshot");

@@ -92,8 +92,7 @@ impl LiveView {
         if !LIVE_TYPES.contains(&recorded.event_type.as_str()) {
             return Ok(());
         }
-        let event: VehicleEvent = codec::decode(recorded)
-            .map_err(|e| SubscriberError::Handler(format!("{}: {e}", recorded.event_type)))?;
+        let event: VehicleEvent = codec::decode(recorded)?;
         let id = recorded.stream.id();
         let case_id = {
             let mut desk = self.desk();

@@ -3,6 +3,7 @@
 //! named (each under an exit restriction), closed (lifting them).
 
 use chrono::{DateTime, Utc};
+use minsheng_contracts::exit::{ExitRestrictionImposed, ExitRestrictionLifted};
 use minsheng_contracts::fraud::AlertReported;
 use minsheng_eventstore::Aggregate;
 
@@ -158,11 +159,11 @@ impl Aggregate for Alert {
                     FraudEvent::SuspectNamed {
                         person: person.clone(),
                     },
-                    FraudEvent::ExitRestrictionImposed {
+                    FraudEvent::ExitRestrictionImposed(ExitRestrictionImposed {
                         person: person.clone(),
                         reason: RestrictionReason::Suspect,
                         case_id,
-                    },
+                    }),
                 ]
             }
             AlertCommand::Close { reason } => {
@@ -171,10 +172,10 @@ impl Aggregate for Alert {
                 }];
                 if let Some(case_id) = &self.case_id {
                     events.extend(self.suspects.iter().map(|person| {
-                        FraudEvent::ExitRestrictionLifted {
+                        FraudEvent::ExitRestrictionLifted(ExitRestrictionLifted {
                             person: person.clone(),
                             case_id: case_id.clone(),
-                        }
+                        })
                     }));
                 }
                 events

@@ -1,9 +1,9 @@
 //! Everything the fraud context records. Event types are `fraud.<Variant>`.
-//! `ExitRestrictionImposed` and `ExitRestrictionLifted` are a contract with
-//! other contexts (docs/events.md): their payloads change only by adding
-//! fields.
+//! What other contexts read is published in `crates/contracts` (the
+//! variants that wrap a contract struct); the rest is this context's own.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use minsheng_contracts::exit::{ExitRestrictionImposed, ExitRestrictionLifted};
 use minsheng_contracts::fraud::{
     AlertReported, FugitiveReturned, FundsFrozen, InterceptionReported, NumberBlocked,
     PaymentStopped, StopPaymentRequested,
@@ -13,13 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::values::{Number, PersonKey, Text};
 
+pub use minsheng_contracts::exit::RestrictionReason;
 pub use minsheng_contracts::fraud::{BlockCategory, ReceivingAccount, ReturnWay};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum RestrictionReason {
-    Fugitive,
-    Suspect,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
@@ -73,15 +68,8 @@ pub enum FraudEvent {
         reason: Text,
     },
     // Published for other contexts (exit-entry refuses restricted persons).
-    ExitRestrictionImposed {
-        person: PersonKey,
-        reason: RestrictionReason,
-        case_id: String,
-    },
-    ExitRestrictionLifted {
-        person: PersonKey,
-        case_id: String,
-    },
+    ExitRestrictionImposed(ExitRestrictionImposed),
+    ExitRestrictionLifted(ExitRestrictionLifted),
 }
 
 impl DomainEvent for FraudEvent {

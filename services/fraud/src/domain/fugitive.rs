@@ -3,6 +3,7 @@
 //! either lifts the restriction. Years at large are derived.
 
 use chrono::NaiveDate;
+use minsheng_contracts::exit::{ExitRestrictionImposed, ExitRestrictionLifted};
 use minsheng_contracts::fraud::FugitiveReturned;
 use minsheng_eventstore::Aggregate;
 
@@ -108,10 +109,12 @@ impl Aggregate for Fugitive {
         use FugitiveStatus as S;
         let lifted = || -> Vec<FraudEvent> {
             match (&self.person, &self.case_id) {
-                (Some(person), Some(case_id)) => vec![FraudEvent::ExitRestrictionLifted {
-                    person: person.clone(),
-                    case_id: case_id.clone(),
-                }],
+                (Some(person), Some(case_id)) => {
+                    vec![FraudEvent::ExitRestrictionLifted(ExitRestrictionLifted {
+                        person: person.clone(),
+                        case_id: case_id.clone(),
+                    })]
+                }
                 _ => vec![],
             }
         };
@@ -131,11 +134,11 @@ impl Aggregate for Fugitive {
                     country: country.clone(),
                     fled_on: *fled_on,
                 },
-                FraudEvent::ExitRestrictionImposed {
+                FraudEvent::ExitRestrictionImposed(ExitRestrictionImposed {
                     person: person.clone(),
                     reason: RestrictionReason::Fugitive,
                     case_id: case_id.clone(),
-                },
+                }),
             ]),
             (FugitiveCommand::List { .. }, _) => Err(FugitiveRule::AlreadyListed),
             (_, S::Unlisted) => Err(FugitiveRule::NotListed),

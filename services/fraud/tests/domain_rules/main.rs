@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use minsheng_contracts::exit::{ExitRestrictionImposed, ExitRestrictionLifted};
 use minsheng_contracts::fraud::NumberBlocked;
 use minsheng_eventstore::Aggregate;
 use minsheng_fraud::domain::alert::{Alert, AlertCommand, AlertRule};
@@ -182,10 +183,10 @@ fn naming_a_suspect_restricts_their_exit_and_closing_the_alert_lifts_it() {
         outcome.unwrap().as_slice(),
         [
             FraudEvent::SuspectNamed { .. },
-            FraudEvent::ExitRestrictionImposed {
+            FraudEvent::ExitRestrictionImposed(ExitRestrictionImposed {
                 reason: RestrictionReason::Suspect,
                 ..
-            }
+            })
         ]
     ));
     let (alert, outcome) = after::<Alert>(&[
@@ -203,7 +204,7 @@ fn naming_a_suspect_restricts_their_exit_and_closing_the_alert_lifts_it() {
         outcome.unwrap().as_slice(),
         [
             FraudEvent::AlertClosed { .. },
-            FraudEvent::ExitRestrictionLifted { .. }
+            FraudEvent::ExitRestrictionLifted(ExitRestrictionLifted { .. })
         ]
     ));
 }
@@ -302,7 +303,7 @@ fn a_fugitive_returned_after_fourteen_years_has_their_restriction_lifted() {
         outcome.unwrap().as_slice(),
         [
             FraudEvent::FugitiveListed { .. },
-            FraudEvent::ExitRestrictionImposed { .. }
+            FraudEvent::ExitRestrictionImposed(ExitRestrictionImposed { .. })
         ]
     ));
     let back = NaiveDate::from_ymd_opt(2015, 6, 1).unwrap();
@@ -320,7 +321,7 @@ fn a_fugitive_returned_after_fourteen_years_has_their_restriction_lifted() {
         outcome.unwrap().as_slice(),
         [
             FraudEvent::FugitiveReturned(_),
-            FraudEvent::ExitRestrictionLifted { .. }
+            FraudEvent::ExitRestrictionLifted(ExitRestrictionLifted { .. })
         ]
     ));
     assert_eq!(

@@ -182,3 +182,95 @@ async fn a_fugitive_located_abroad_and_delisted_is_no_longer_restricted() {
     );
     app.stop().await;
 }
+
+/// Issue 12's scenario, through the service: suspect P named on case C,
+/// P listed as a fugitive on C, the alert closed. By the published rule
+/// (each imposition its own restriction, lifted only by its own stream),
+/// P is still restricted: the fugitive's restriction stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspect_also_listed_as_a_fugitive_stays_restricted_when_the_alert_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn(dir.path(), chrono::Duration::hours(2)).await;
+    let mut alerts = app.alerts().await;
+    let alert_id = alerts
+        .report_alert(as_role("fraud-analyst", alert()))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let analyst = |request| as_role("fraud-analyst", request);
+    alerts
+        .link_alert_to_case(analyst(pb::LinkAlertToCaseRequest {
+            alert_id: alert_id.clone(),
+            case_id: "WZ-EC-0042".into(),
+        }))
+        .await
+        .unwrap();
+    alerts
+        .name_suspect(as_role(
+            "fraud-analyst",
+            pb::NameSuspectRequest {
+                alert_id: alert_id.clone(),
+                suspect_resident_id: SUSPECT.into(),
+            },
+        ))
+        .await
+        .unwrap();
+    app.fugitives()
+        .await
+        .list_fugitive(as_role(
+            "officer",
+            pb::ListFugitiveRequest {
+                resident_id: SUSPECT.into(),
+                case_id: "WZ-EC-0042".into(),
+                country: String::new(),
+                fled_on: "2014-03-01".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    alerts
+        .close_alert(as_role(
+            "fraud-analyst",
+            pb::CloseAlertRequest {
+                alert_id,
+                reason: "case handed to the prosecutor".into(),
+            },
+        ))
+        .await
+        .unwrap();
+
+    let mut restrictions = minsheng_contracts::exit::Restrictions::new();
+    let mut people = std::collections::BTreeSet::new();
+    for event in app
+        .store
+        .read_all(
+            &minsheng_eventstore::Context::parse("fraud").unwrap(),
+            minsheng_eventstore::Position::START,
+            1_000,
+        )
+        .await
+        .unwrap()
+    {
+        let payload = event.payload.get();
+        if restrictions
+            .apply(
+                event.stream.as_str(),
+                &event.event_type,
+                event.schema_version,
+                payload,
+            )
+            .unwrap()
+        {
+            let named: serde_json::Value = serde_json::from_str(payload).unwrap();
+            people.insert(named["person"].as_str().unwrap().to_owned());
+        }
+    }
+    let [suspect] = people.into_iter().collect::<Vec<_>>().try_into().unwrap();
+    let suspect = minsheng_values::PersonKey::from_hash(suspect);
+    assert!(restrictions.is_restricted(&suspect));
+    let on = restrictions.on(&suspect);
+    assert_eq!(on.len(), 1, "{on:?}");
+    assert!(on[0].as_str().starts_with("fraud.fugitive."), "{on:?}");
+    app.stop().await;
+}

@@ -12,14 +12,14 @@ use super::book::KpiBook;
 /// The contexts whose events make figures.
 pub const CONTEXTS: [&str; 2] = ["vehicle", "fraud"];
 
-/// Counts `recorded` at the time it happened. Events of other contexts are
-/// ignored.
-pub fn fold(book: &mut KpiBook, recorded: &RecordedEvent) -> Result<(), ContractError> {
+/// Counts `recorded` at the time it happened; says whether its type is one
+/// the book reads (events of other contexts are not).
+pub fn fold(book: &mut KpiBook, recorded: &RecordedEvent) -> Result<bool, ContractError> {
     let (at, version) = (recorded.occurred_at, recorded.schema_version);
     let (event_type, payload) = (recorded.event_type.as_str(), recorded.payload.get());
     match recorded.stream.context_str() {
         "vehicle" => super::vehicle::count(book, event_type, payload, version, at),
         "fraud" => super::fraud::count(book, event_type, payload, version, at),
-        _ => Ok(()),
+        _ => Ok(false),
     }
 }

@@ -11,13 +11,14 @@ use super::book::{Kpi, KpiBook};
 
 /// Counts one fraud event of `event_type` (stored at `version`) that
 /// happened at `at`; a type that makes no figure is not even decoded.
+/// Says whether the type is one the book reads.
 pub fn count(
     book: &mut KpiBook,
     event_type: &str,
     payload: &str,
     version: u16,
     at: DateTime<Utc>,
-) -> Result<(), ContractError> {
+) -> Result<bool, ContractError> {
     match event_type {
         AlertReported::EVENT_TYPE => {
             let e: AlertReported = decode(payload, version)?;
@@ -57,7 +58,7 @@ pub fn count(
             };
             book.add(at, kpi, None, 1);
         }
-        _ => {}
+        _ => return Ok(false),
     }
-    Ok(())
+    Ok(true)
 }
