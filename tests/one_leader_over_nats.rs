@@ -111,7 +111,12 @@ async fn work(http: SocketAddr) -> Work {
             &format!("snapshot=\"{SNAPSHOT}\""),
         )
         .await,
-        stops_expired: sample(http, "minsheng_fraud_stop_payments_expired_total", "").await,
+        stops_expired: sample(
+            http,
+            "minsheng_deadlines_fired_total",
+            "deadlines=\"fraud-deadlines\"",
+        )
+        .await,
         numbers_handled: sample(
             http,
             "minsheng_subscription_events_total",

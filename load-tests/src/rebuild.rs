@@ -4,9 +4,9 @@
 //! then starts vehicle-iot on it and times the way to ready, with the
 //! process's resident memory before and after.
 
-use minsheng_contracts::vehicle::{EbikeRegistered, EbikeReportedStolen};
 use std::time::Instant;
 
+use minsheng_contracts::vehicle::{EbikeRegistered, EbikeReportedStolen};
 use minsheng_eventstore::{EventStore, ExpectedVersion, StreamName, codec};
 use minsheng_vehicle_iot::domain::events::VehicleEvent;
 use minsheng_vehicle_iot::domain::values::{District, PersonKey, Phone, TagId, Text};

@@ -33,6 +33,7 @@
 
 pub mod auth;
 pub mod clock;
+pub mod deadlines;
 pub mod grpc;
 pub mod health;
 pub mod http;

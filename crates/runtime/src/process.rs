@@ -116,9 +116,22 @@ pub async fn start(
         service_names,
         http: target_http,
         workers,
-        subscribers,
+        mut subscribers,
         singletons,
+        deadlines,
     } = registration;
+    // Each service's deadlines: a table kept like any read model, and a
+    // timer on the leader.
+    let mut timers = Vec::new();
+    for deadlines in deadlines {
+        let name = format!("deadlines {}", deadlines.name());
+        let runner = crate::deadlines::DeadlineRunner::new(deadlines, &metrics);
+        subscribers.push(Box::new(runner.subscriber()));
+        timers.push((
+            name,
+            runner.run(leader.clone(), config.clock.clone(), stop.clone()),
+        ));
+    }
 
     let subscription_env = SubscriptionEnv {
         store,
@@ -143,6 +156,11 @@ pub async fn start(
     }));
     tasks.extend(
         workers
+            .into_iter()
+            .map(|(name, task)| (name, tokio::spawn(task))),
+    );
+    tasks.extend(
+        timers
             .into_iter()
             .map(|(name, task)| (name, tokio::spawn(task))),
     );

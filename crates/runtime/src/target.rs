@@ -57,6 +57,7 @@ pub struct Registration {
     pub(crate) workers: Vec<(String, BoxFuture<'static, ()>)>,
     pub(crate) subscribers: Vec<Box<dyn Subscriber>>,
     pub(crate) singletons: Vec<Box<dyn Subscriber>>,
+    pub(crate) deadlines: Vec<Arc<dyn crate::deadlines::Deadlines>>,
 }
 
 impl std::fmt::Debug for Registration {
@@ -66,6 +67,7 @@ impl std::fmt::Debug for Registration {
             .field("workers", &self.workers.len())
             .field("subscriptions", &self.subscribers.len())
             .field("singleton_subscriptions", &self.singletons.len())
+            .field("deadlines", &self.deadlines.len())
             .finish_non_exhaustive()
     }
 }
@@ -120,6 +122,14 @@ impl Registration {
     /// `-`). See [`crate::subscription::run_while_leading`].
     pub fn singleton_subscription(&mut self, subscriber: impl Subscriber) -> &mut Self {
         self.singletons.push(Box::new(subscriber));
+        self
+    }
+
+    /// Durable deadlines (see [`crate::deadlines`]): the runtime keeps
+    /// their table on every replica (the process is not ready until it has
+    /// caught up) and fires them on the leader of their name.
+    pub fn deadlines(&mut self, deadlines: impl crate::deadlines::Deadlines) -> &mut Self {
+        self.deadlines.push(Arc::new(deadlines));
         self
     }
 

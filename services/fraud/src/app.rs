@@ -1,10 +1,10 @@
 //! The centre's use cases. No transport here: the gRPC layer parses
 //! requests into domain values and maps [`AppError`] to statuses.
 
-use minsheng_contracts::fraud::InterceptionReported;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use minsheng_contracts::fraud::InterceptionReported;
 use minsheng_eventstore::{
     CommandContext, CommandError, CommandRunner, Executed, ExpectedVersion, RecordedEvent,
     StoreError, StreamName, codec,
@@ -261,27 +261,5 @@ impl FraudApp {
             )
             .await?;
         Ok(outcome.last_version)
-    }
-
-    /// Expires what is due; run by the deadline timer. Returns how many
-    /// it expired.
-    pub async fn expire_due(&self, now: DateTime<Utc>) -> u64 {
-        let context = CommandContext {
-            request_id: None,
-            metadata: minsheng_eventstore::Metadata {
-                actor: Some("deadline-timer".to_owned()),
-                ..minsheng_eventstore::Metadata::default()
-            },
-        };
-        let mut expired = 0;
-        for id in self.live.take_due(now) {
-            match self.stop(&id, StopCommand::Expire { now }, &context).await {
-                Ok(_) => expired += 1,
-                Err(error) => {
-                    tracing::warn!(stop_payment = %id, %error, "could not expire a stop-payment; will retry at the next start");
-                }
-            }
-        }
-        expired
     }
 }

@@ -1,50 +1,83 @@
-//! The deadline timer: expires stop-payment requests no partner answered in
-//! time. Its deadlines come from the live view, which rebuilds them from
-//! the events at start, so a restart loses none (one that passed while the
-//! process was down expires at once). A singleton: only the leader runs it
-//! (expiring twice would be harmless, the aggregate refuses the second).
+//! Stop-payment deadlines, on the runtime's durable deadlines
+//! (`minsheng_runtime::deadlines`): a request schedules its deadline, an
+//! answer or an expiry settles it, and firing it expires the request
+//! through the command runner. The domain makes the expiry idempotent (an
+//! answered or expired request expires no more), the runner's expected
+//! version makes it happen once however many replicas fire it.
 
 use std::sync::Arc;
 
-use minsheng_leader::LeaderElection;
-use minsheng_runtime::shutdown::Shutdown;
-use prometheus_client::metrics::counter::Counter;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use minsheng_contracts::fraud::StopPaymentRequested;
+use minsheng_eventstore::{CommandContext, Context, Metadata, RecordedEvent, StreamName, codec};
+use minsheng_runtime::deadlines::{DeadlineChange, Deadlines};
+use minsheng_runtime::subscription::SubscriberError;
 
 use crate::app::FraudApp;
+use crate::domain::events::FraudEvent;
+use crate::domain::stop_payment::StopCommand;
 
-/// The longest the timer sleeps without looking again.
-const IDLE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+/// The deadlines' name: their leadership, metrics label and table.
+pub const NAME: &str = "fraud-deadlines";
 
-/// Runs the timer while this process leads `fraud-deadlines`, counting in
-/// `expired` the requests it expired (`minsheng_fraud_stop_payments_expired_total`).
-pub async fn run(
-    app: Arc<FraudApp>,
-    leader: Arc<dyn LeaderElection>,
-    stop: Shutdown,
-    expired: Counter,
-) {
-    let stopping = stop.clone();
-    let outcome =
-        minsheng_leader::while_leader(leader.as_ref(), "fraud-deadlines", stopping.wait(), || {
-            let (app, expired) = (app.clone(), expired.clone());
-            async move {
-                let clock = app.clock().clone();
-                loop {
-                    expired.inc_by(app.expire_due(clock.now()).await);
-                    let now = clock.now();
-                    let wake = app
-                        .live()
-                        .next_deadline()
-                        .map_or(now + IDLE, |at| at.min(now + IDLE));
-                    tokio::select! {
-                        () = clock.sleep_until(wake) => {}
-                        () = app.live().deadline_added.notified() => {}
-                    }
-                }
+/// Settle a stop-payment's deadline: it has its answer, or has expired.
+const SETTLING: [&str; 4] = [
+    "fraud.PaymentStopped",
+    "fraud.FundsFrozen",
+    "fraud.StopPaymentFailed",
+    "fraud.StopPaymentExpired",
+];
+
+#[derive(Debug)]
+pub struct StopPaymentDeadlines {
+    pub app: Arc<FraudApp>,
+    pub context: Context,
+}
+
+#[async_trait]
+impl Deadlines for StopPaymentDeadlines {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn context(&self) -> &Context {
+        &self.context
+    }
+
+    fn change(&self, event: &RecordedEvent) -> Result<Option<DeadlineChange>, SubscriberError> {
+        let id = event.stream.as_str();
+        let event_type = event.event_type.as_str();
+        if SETTLING.contains(&event_type) {
+            return Ok(Some(DeadlineChange::Settled { id: id.to_owned() }));
+        }
+        if event_type != "fraud.StopPaymentRequested" {
+            return Ok(None);
+        }
+        match codec::decode(event)? {
+            FraudEvent::StopPaymentRequested(StopPaymentRequested { deadline, .. }) => {
+                Ok(Some(DeadlineChange::Scheduled {
+                    id: id.to_owned(),
+                    due: deadline,
+                }))
             }
-        })
-        .await;
-    if let Err(error) = outcome {
-        tracing::warn!(%error, "the deadline timer stopped");
+            _ => Ok(None),
+        }
+    }
+
+    async fn fire(&self, id: &str, _due: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), String> {
+        let stream = StreamName::parse(id).map_err(|e| e.to_string())?;
+        let context = CommandContext {
+            request_id: None,
+            metadata: Metadata {
+                actor: Some("deadline-timer".to_owned()),
+                ..Metadata::default()
+            },
+        };
+        self.app
+            .stop(stream.id(), StopCommand::Expire { now }, &context)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
 }

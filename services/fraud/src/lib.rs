@@ -6,9 +6,10 @@
 //! Read in this order:
 //! - [`domain`]: the rules, pure and synchronous.
 //! - [`app`]: the use cases through the command runner.
-//! - [`live`]: the in-memory read models (blocklist, totals, pending
-//!   deadlines, each alert's stop-payments), rebuilt from the events.
-//! - [`deadlines`]: the timer that expires unanswered stop-payments;
+//! - [`live`]: the in-memory read models (blocklist, totals, each alert's
+//!   stop-payments), rebuilt from the events.
+//! - [`deadlines`]: which events schedule and settle a stop-payment's
+//!   deadline and how it expires (the runtime keeps and fires them);
 //!   [`reactions`]: numbers an alert names get blocked.
 //! - [`grpc`]: the `minsheng.fraud.v1` services; [`target`]: roles and wiring.
 

@@ -3,18 +3,14 @@
 //!
 //! - the blocklist partners screen against;
 //! - the running totals;
-//! - the pending stop-payments by deadline, for the deadline timer (so a
-//!   restart loses no deadline);
 //! - each alert's stop-payments, for `GetAlert`.
 
-use minsheng_contracts::fraud::StopPaymentRequested;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
-use chrono::{DateTime, Utc};
+use minsheng_contracts::fraud::StopPaymentRequested;
 use minsheng_eventstore::{Context, RecordedEvent, codec};
 use minsheng_runtime::subscription::{FromTheStart, SubscriberError};
-use tokio::sync::Notify;
 
 use crate::domain::events::FraudEvent;
 use crate::domain::firewall::{Block, Blocklist};
@@ -32,21 +28,11 @@ pub struct StopSummary {
 }
 
 #[derive(Debug, Default)]
-struct Pending {
-    by_deadline: BTreeSet<(DateTime<Utc>, String)>,
-    deadline_of: HashMap<String, DateTime<Utc>>,
-}
-
-#[derive(Debug, Default)]
 pub struct FraudLive {
     blocklist: RwLock<Blocklist>,
     totals: Mutex<CentreTotals>,
-    pending: Mutex<Pending>,
     stops: Mutex<HashMap<String, Vec<StopSummary>>>,
     alert_of: Mutex<HashMap<String, String>>,
-    /// Woken when a deadline is added, so the timer can sleep until the
-    /// earliest one.
-    pub deadline_added: Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -82,33 +68,7 @@ impl FraudLive {
         lock(&self.stops).get(alert_id).cloned().unwrap_or_default()
     }
 
-    /// The earliest pending deadline.
-    pub fn next_deadline(&self) -> Option<DateTime<Utc>> {
-        lock(&self.pending).by_deadline.first().map(|(at, _)| *at)
-    }
-
-    /// Takes the stop-payments whose deadline is at or before `now`.
-    pub fn take_due(&self, now: DateTime<Utc>) -> Vec<String> {
-        let mut pending = lock(&self.pending);
-        let mut due = Vec::new();
-        while let Some((at, id)) = pending.by_deadline.first().cloned() {
-            if at > now {
-                break;
-            }
-            pending.by_deadline.pop_first();
-            pending.deadline_of.remove(&id);
-            due.push(id);
-        }
-        due
-    }
-
     fn settle(&self, stop_id: &str, outcome: &'static str) {
-        {
-            let mut pending = lock(&self.pending);
-            if let Some(at) = pending.deadline_of.remove(stop_id) {
-                pending.by_deadline.remove(&(at, stop_id.to_owned()));
-            }
-        }
         let alert = lock(&self.alert_of).get(stop_id).cloned();
         if let Some(alert) = alert
             && let Some(stop) = lock(&self.stops)
@@ -134,14 +94,8 @@ impl FraudLive {
                 alert_id,
                 account,
                 amount,
-                deadline,
                 ..
             }) => {
-                {
-                    let mut pending = lock(&self.pending);
-                    pending.by_deadline.insert((*deadline, id.to_owned()));
-                    pending.deadline_of.insert(id.to_owned(), *deadline);
-                }
                 lock(&self.alert_of).insert(id.to_owned(), alert_id.clone());
                 lock(&self.stops)
                     .entry(alert_id.clone())
@@ -155,7 +109,6 @@ impl FraudLive {
                         amount: *amount,
                         outcome: "pending",
                     });
-                self.deadline_added.notify_one();
             }
             FraudEvent::PaymentStopped(_) => self.settle(id, "stopped"),
             FraudEvent::FundsFrozen(_) => self.settle(id, "frozen"),

@@ -7,10 +7,10 @@
 //! runs it (another would only find the numbers blocked already), and a
 //! new leader resumes from the checkpoint.
 
-use minsheng_contracts::fraud::AlertReported;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use minsheng_contracts::fraud::AlertReported;
 use minsheng_eventstore::{CommandContext, Context, Metadata, RecordedEvent, codec};
 use minsheng_runtime::subscription::{Subscriber, SubscriberError};
 

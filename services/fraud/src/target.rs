@@ -34,6 +34,7 @@ impl Target for FraudTarget {
         registration: &mut Registration,
     ) -> Result<(), TargetError> {
         let fraud = Context::parse("fraud").map_err(TargetError::of(NAME))?;
+        let fraud_context = fraud.clone();
         let live = FraudLive::new();
         let app = Arc::new(FraudApp::new(
             CommandRunner::new(context.store.clone()),
@@ -42,12 +43,6 @@ impl Target for FraudTarget {
             self.config.clone(),
             context.clock.clone(),
         ));
-        let expired = prometheus_client::metrics::counter::Counter::default();
-        context.metrics.register(
-            "fraud_stop_payments_expired",
-            "Stop-payment requests this process expired, unanswered at their deadline",
-            expired.clone(),
-        );
         let max = context.limits.max_message_bytes;
         let descriptors = minsheng_proto::FILE_DESCRIPTOR_SET;
         registration
@@ -101,16 +96,14 @@ impl Target for FraudTarget {
                 ],
             )
             .subscription(live::subscriber(live, fraud.clone()))
-            .singleton_subscription(crate::reactions::BlockNamedNumbers::new(app.clone(), fraud))
-            .worker(
-                "fraud deadline timer",
-                Box::pin(crate::deadlines::run(
-                    app,
-                    context.leader.clone(),
-                    context.shutdown.clone(),
-                    expired,
-                )),
-            );
+            .singleton_subscription(crate::reactions::BlockNamedNumbers::new(
+                app.clone(),
+                fraud.clone(),
+            ))
+            .deadlines(crate::deadlines::StopPaymentDeadlines {
+                app,
+                context: fraud_context,
+            });
         Ok(())
     }
 }

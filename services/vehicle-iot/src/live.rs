@@ -8,12 +8,12 @@
 //! - the hit feed, for `WatchHits`: every hit recorded by any process
 //!   sharing the store, as the subscription delivers it.
 
-use minsheng_contracts::vehicle::StolenEbikeSighted;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
+use minsheng_contracts::vehicle::StolenEbikeSighted;
 use minsheng_eventstore::{Context, RecordedEvent, codec};
 use minsheng_runtime::subscription::{FromTheStart, SubscriberError};
 use tokio::sync::broadcast;

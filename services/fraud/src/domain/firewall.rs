@@ -4,10 +4,10 @@
 //! or the analyst's reason. The lookup is the whole of a screening call,
 //! so it is one hash probe on an integer key.
 
-use minsheng_contracts::fraud::NumberBlocked;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use minsheng_contracts::fraud::NumberBlocked;
 
 use super::events::{BlockCategory, FraudEvent};
 use super::values::Number;

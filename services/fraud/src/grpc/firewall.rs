@@ -1,11 +1,11 @@
 //! `minsheng.fraud.v1.Firewall`: the blocklist, and partners screening
 //! against it.
 
-use minsheng_contracts::fraud::NumberBlocked;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
+use minsheng_contracts::fraud::NumberBlocked;
 use minsheng_eventstore::codec;
 use minsheng_runtime::auth::Caller;
 use tonic::{Request, Response, Status, Streaming};

@@ -170,16 +170,20 @@ async fn a_request_still_unanswered_when_its_deadline_comes_expires_and_is_not_a
             .await
             .unwrap()
             .into_inner()
-            .stop_payments[0]
-            .outcome
-            .clone()
+            .stop_payments
+            .first()
+            .map(|stop| stop.outcome.clone())
     };
+    eventually("the request shows on its alert", async || {
+        outcome().await.is_some()
+    })
+    .await;
     // A minute short of two hours: still open to an answer.
     clock.advance(chrono::Duration::minutes(119));
-    assert_eq!(outcome().await, "pending");
+    assert_eq!(outcome().await.as_deref(), Some("pending"));
     clock.advance(chrono::Duration::minutes(1));
     eventually("expired at two hours", async || {
-        outcome().await == "expired"
+        outcome().await.as_deref() == Some("expired")
     })
     .await;
     let refused = app
@@ -198,6 +202,67 @@ async fn a_request_still_unanswered_when_its_deadline_comes_expires_and_is_not_a
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expiry_whose_first_write_fails_is_recorded_by_the_retry_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("events.db").display());
+    let store: Arc<dyn minsheng_eventstore::EventStore> = Arc::new(ExpiryFailsOnce {
+        inner: minsheng_runtime::store::open(&url, 1).await.unwrap(),
+        failed: std::sync::atomic::AtomicBool::new(false),
+    });
+    let clock = ManualClock::starting_at(chrono::Utc::now());
+    let app = spawn_on(store, chrono::Duration::hours(2), Arc::new(clock.clone())).await;
+    let alert_id = app
+        .alerts()
+        .await
+        .report_alert(as_role("fraud-analyst", alert()))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    app.stops()
+        .await
+        .request_stop_payment(as_role(
+            "fraud-analyst",
+            pb::RequestStopPaymentRequest {
+                alert_id: alert_id.clone(),
+                account_index: 0,
+                amount_fen: 100,
+            },
+        ))
+        .await
+        .unwrap();
+    let expired = async || {
+        app.alerts()
+            .await
+            .get_alert(as_role(
+                "fraud-analyst",
+                pb::GetAlertRequest {
+                    alert_id: alert_id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .stop_payments
+            .first()
+            .is_some_and(|stop| stop.outcome == "expired")
+    };
+    let failures = async || {
+        let (_, text) = minsheng_testkit::http_get_async(app.process.http, "/metrics")
+            .await
+            .unwrap();
+        text.contains(r#"minsheng_deadlines_fire_failures_total{deadlines="fraud-deadlines"} 1"#)
+    };
+    clock.advance(chrono::Duration::hours(2));
+    eventually("the first write failed", failures).await;
+    assert!(!expired().await);
+    // The retry waits a moment on the clock; no restart.
+    clock.advance(chrono::Duration::seconds(1));
+    eventually("expired by the retry", expired).await;
     app.stop().await;
 }
 

@@ -42,20 +42,7 @@ pub async fn spawn_with_clock(
 ) -> App {
     let url = format!("sqlite://{}", dir.join("events.db").display());
     let store = minsheng_runtime::store::open(&url, 1).await.unwrap();
-    let target: Arc<dyn Target> = Arc::new(FraudTarget {
-        config: FraudConfig {
-            stop_deadline: deadline,
-        },
-    });
-    let person_keys = PersonKeys::from_secret(b"the fraud tests' person key.....");
-    let process = local::start_with_clock(store.clone(), &[target], keys(), person_keys, clock)
-        .await
-        .unwrap();
-    App {
-        grpc: process.grpc,
-        store,
-        process,
-    }
+    spawn_on(store, deadline, clock).await
 }
 
 impl App {
@@ -143,4 +130,102 @@ pub async fn screen(app: &App, numbers: &[&str]) -> Vec<pb::Verdict> {
         .unwrap()
         .into_inner()
         .verdicts
+}
+
+/// The store, except that the first append of an expiry fails (a store
+/// away for a moment): what the deadline timer must survive.
+#[derive(Debug)]
+pub struct ExpiryFailsOnce {
+    pub inner: Arc<dyn EventStore>,
+    pub failed: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl EventStore for ExpiryFailsOnce {
+    async fn append(
+        &self,
+        stream: &minsheng_eventstore::StreamName,
+        expected: minsheng_eventstore::ExpectedVersion,
+        events: Vec<minsheng_eventstore::NewEvent>,
+        request_id: Option<&minsheng_eventstore::RequestId>,
+    ) -> Result<minsheng_eventstore::AppendOutcome, minsheng_eventstore::StoreError> {
+        let expiry = events
+            .iter()
+            .any(|e| e.event_type == "fraud.StopPaymentExpired");
+        if expiry && !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(minsheng_eventstore::StoreError::Unavailable(
+                "the store is away for a moment".to_owned(),
+            ));
+        }
+        self.inner
+            .append(stream, expected, events, request_id)
+            .await
+    }
+    async fn read_stream(
+        &self,
+        stream: &minsheng_eventstore::StreamName,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<minsheng_eventstore::RecordedEvent>, minsheng_eventstore::StoreError> {
+        self.inner.read_stream(stream, from_version, limit).await
+    }
+    async fn read_all(
+        &self,
+        context: &Context,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<minsheng_eventstore::RecordedEvent>, minsheng_eventstore::StoreError> {
+        self.inner.read_all(context, after, limit).await
+    }
+    async fn head(&self, context: &Context) -> Result<Position, minsheng_eventstore::StoreError> {
+        self.inner.head(context).await
+    }
+    async fn subscribe(
+        &self,
+        context: &Context,
+        after: Position,
+    ) -> Result<minsheng_eventstore::EventSubscription, minsheng_eventstore::StoreError> {
+        self.inner.subscribe(context, after).await
+    }
+    async fn committed_request(
+        &self,
+        request_id: &minsheng_eventstore::RequestId,
+    ) -> Result<Option<minsheng_eventstore::AppendOutcome>, minsheng_eventstore::StoreError> {
+        self.inner.committed_request(request_id).await
+    }
+    async fn load_checkpoint(
+        &self,
+        name: &str,
+    ) -> Result<Option<Position>, minsheng_eventstore::StoreError> {
+        self.inner.load_checkpoint(name).await
+    }
+    async fn save_checkpoint(
+        &self,
+        name: &str,
+        position: Position,
+    ) -> Result<(), minsheng_eventstore::StoreError> {
+        self.inner.save_checkpoint(name, position).await
+    }
+}
+
+/// [`spawn_with_clock`] on a store of the test's choosing.
+pub async fn spawn_on(
+    store: Arc<dyn EventStore>,
+    deadline: chrono::Duration,
+    clock: Arc<dyn Clock>,
+) -> App {
+    let target: Arc<dyn Target> = Arc::new(FraudTarget {
+        config: FraudConfig {
+            stop_deadline: deadline,
+        },
+    });
+    let person_keys = PersonKeys::from_secret(b"the fraud tests' person key.....");
+    let process = local::start_with_clock(store.clone(), &[target], keys(), person_keys, clock)
+        .await
+        .unwrap();
+    App {
+        grpc: process.grpc,
+        store,
+        process,
+    }
 }

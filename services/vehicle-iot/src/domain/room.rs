@@ -2,9 +2,9 @@
 //! tenants check in and out; never more tenants than its capacity, and a
 //! tenant is in a room at most once. Stream `vehicle.room.<room id>`.
 
-use minsheng_contracts::vehicle::RentalRoomRegistered;
 use std::collections::BTreeSet;
 
+use minsheng_contracts::vehicle::RentalRoomRegistered;
 use minsheng_eventstore::Aggregate;
 
 use super::events::VehicleEvent;

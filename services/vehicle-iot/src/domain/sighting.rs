@@ -15,10 +15,10 @@
 //! knows the stolen bikes' frame and motor numbers, so that a registration
 //! of a stolen bike under a new tag is recognised.
 
-use minsheng_contracts::vehicle::{EbikeReportedStolen, StolenEbikeSighted};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
+use minsheng_contracts::vehicle::{EbikeReportedStolen, StolenEbikeSighted};
 
 use super::events::VehicleEvent;
 use super::values::{self, District, InvalidField, Location, TagId};
