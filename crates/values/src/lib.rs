@@ -4,8 +4,10 @@
 //! field it was given in its error and never echoes the value (it may be
 //! personal data). Resident IDs, person keys, phones, the city's districts
 //! and bounds, case ids, free text, and times that must not be in the future;
-//! money, accounts and institutions; screened phone numbers.
+//! money, accounts and institutions; screened phone numbers; the calendar
+//! of working days that deadlines in calendar days roll over to.
 
+pub mod calendar;
 mod number;
 mod payments;
 
