@@ -166,7 +166,7 @@ enum ProjectionsAction {
     /// several replicas, each rebuilds its own copy; the leader's is saved.
     Rebuild {
         /// The projection: `metrics`.
-        #[arg(value_parser = ["metrics"])]
+        #[arg(value_parser = ["kpis"])]
         projection: String,
         #[command(flatten)]
         process: RunningProcess,
@@ -210,7 +210,7 @@ enum Command {
         #[command(flatten)]
         settings: targets::Settings,
     },
-    /// Read models built from the events (the metrics projection).
+    /// Read models built from the events (the KPI projection).
     Projections {
         #[command(subcommand)]
         action: ProjectionsAction,

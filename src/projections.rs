@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use minsheng_proto::metrics::v1 as pb;
+use minsheng_proto::kpis::v1 as pb;
 use minsheng_runtime::auth::TokenKeys;
 use tonic::transport::Channel;
 
@@ -21,7 +21,7 @@ pub async fn status(store_url: &str) -> anyhow::Result<()> {
     let store = minsheng_runtime::store::open(store_url, 1)
         .await
         .with_context(|| format!("cannot open the store {}", crate::run::redact(store_url)))?;
-    for line in minsheng_metrics::status::saved(store.as_ref()).await? {
+    for line in minsheng_kpis::status::saved(store.as_ref()).await? {
         println!("{line}");
     }
     Ok(())
@@ -67,7 +67,7 @@ async fn live_readings(endpoint: &str, keys: &TokenKeys) -> anyhow::Result<Vec<S
         .with_context(|| format!("no process answered at {endpoint}"))?;
     let mut read = async || -> anyhow::Result<pb::ProjectionStatus> {
         let mut request = tonic::Request::new(pb::StatusRequest {
-            projection: "metrics".to_owned(),
+            projection: "kpis".to_owned(),
         });
         minsheng_runtime::auth::attach_bearer(&mut request, &token)?;
         let answer = client

@@ -70,7 +70,7 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
         "  HTTP on {} (/healthz, /readyz, /metrics)",
         running.http_addr
     );
-    if running.targets.contains(&minsheng_metrics::target::NAME) {
+    if running.targets.contains(&minsheng_kpis::target::NAME) {
         println!("  dashboard: http://{}/", running.http_addr);
     }
     println!("  a token for calls: minsheng token --sub <you> --role <role>");

@@ -26,7 +26,7 @@ pub fn all(settings: &Settings) -> anyhow::Result<Vec<Arc<dyn Target>>> {
         Arc::new(minsheng_fraud::FraudTarget {
             config: minsheng_fraud::FraudConfig { stop_deadline },
         }),
-        Arc::new(minsheng_metrics::MetricsTarget),
+        Arc::new(minsheng_kpis::KpisTarget),
     ])
 }
 

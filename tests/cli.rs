@@ -137,12 +137,12 @@ async fn projections_status_says_where_the_saved_figures_stand() {
     );
 
     // The projection counts and saves on stop; then one more event arrives.
-    let view = minsheng_metrics::projection::KpiView::new();
+    let view = minsheng_kpis::projection::KpiView::new();
     let (done, caught_up) = tokio::sync::oneshot::channel::<()>();
-    minsheng_metrics::projection::follow(
+    minsheng_kpis::projection::follow(
         store.clone(),
         view,
-        minsheng_metrics::projection::SavePolicy::default(),
+        minsheng_kpis::projection::SavePolicy::default(),
         None,
         || true,
         move || {
@@ -196,7 +196,7 @@ async fn projections_rebuild_swaps_in_the_same_figures_in_a_running_process() {
     };
     let out = tokio::task::spawn_blocking({
         let dir = dir.path().to_owned();
-        move || rebuild("metrics", &dir)
+        move || rebuild("kpis", &dir)
     })
     .await
     .expect("joins");
@@ -207,7 +207,7 @@ async fn projections_rebuild_swaps_in_the_same_figures_in_a_running_process() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        said.contains("rebuilt metrics:")
+        said.contains("rebuilt kpis:")
             && said.contains("swapped in")
             && said.contains("the other replicas were asked to rebuild too"),
         "{said}"
@@ -225,7 +225,7 @@ async fn projections_rebuild_swaps_in_the_same_figures_in_a_running_process() {
     let stranger = tempfile::tempdir().expect("temp dir");
     minsheng_runtime::auth::TokenKeys::load_or_create(&stranger.path().join("jwt.key"))
         .expect("a key");
-    let refused = rebuild("metrics", stranger.path());
+    let refused = rebuild("kpis", stranger.path());
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("token"),
@@ -311,7 +311,7 @@ async fn projections_status_shows_a_running_projection_counting_while_bikes_are_
     );
 
     // Status is for a viewer too, never for an officer.
-    let mut client = minsheng_proto::metrics::v1::projections_client::ProjectionsClient::new(
+    let mut client = minsheng_proto::kpis::v1::projections_client::ProjectionsClient::new(
         channel(running.grpc).await,
     );
     let ask = |role: &str| {
@@ -319,8 +319,8 @@ async fn projections_status_shows_a_running_projection_counting_while_bikes_are_
             &keys,
             role,
             None,
-            minsheng_proto::metrics::v1::StatusRequest {
-                projection: "metrics".into(),
+            minsheng_proto::kpis::v1::StatusRequest {
+                projection: "kpis".into(),
             },
         )
     };

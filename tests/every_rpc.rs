@@ -33,8 +33,8 @@ const EMPTY_IS_A_QUESTION: &[&str] = &[
     "minsheng.fraud.v1.Alerts/GetTotals",
     "minsheng.fraud.v1.Firewall/Screen",
     "minsheng.fraud.v1.Firewall/ScreenStream",
-    "minsheng.metrics.v1.Kpis/GetKpis",
-    "minsheng.metrics.v1.Kpis/WatchKpis",
+    "minsheng.kpis.v1.Kpis/GetKpis",
+    "minsheng.kpis.v1.Kpis/WatchKpis",
 ];
 
 /// docs/access.md's table: RPC name -> roles allowed.
@@ -335,23 +335,19 @@ const CALLED_IN: &[(&str, &str, &str)] = &[
         FRAUD_CASEWORK,
         "a_fugitive_located_abroad_and_delisted_is_no_longer_restricted",
     ),
+    ("minsheng.kpis.v1.Kpis/GetKpis", KPIS_END_TO_END, "figures"),
     (
-        "minsheng.metrics.v1.Kpis/GetKpis",
-        KPIS_END_TO_END,
-        "figures",
-    ),
-    (
-        "minsheng.metrics.v1.Kpis/WatchKpis",
+        "minsheng.kpis.v1.Kpis/WatchKpis",
         KPIS_END_TO_END,
         "every_figure_is_what_the_services_did_and_a_restart_changes_nothing",
     ),
     (
-        "minsheng.metrics.v1.Projections/Rebuild",
+        "minsheng.kpis.v1.Projections/Rebuild",
         KPIS_END_TO_END,
         "every_figure_is_what_the_services_did_and_a_restart_changes_nothing",
     ),
     (
-        "minsheng.metrics.v1.Projections/Status",
+        "minsheng.kpis.v1.Projections/Status",
         KPIS_END_TO_END,
         "every_figure_is_what_the_services_did_and_a_restart_changes_nothing",
     ),

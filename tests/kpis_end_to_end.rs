@@ -1,5 +1,5 @@
 //! The city's figures, end to end: events fed through the real services
-//! over gRPC (vehicle-iot and fraud), the metrics target projecting them,
+//! over gRPC (vehicle-iot and fraud), the kpis target projecting them,
 //! every figure checked against a count made here; a restart changes
 //! nothing, and the HTTP API says the same.
 
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use minsheng_proto::fraud::v1 as fraud;
-use minsheng_proto::metrics::v1 as metrics;
+use minsheng_proto::kpis::v1 as kpis;
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
@@ -26,15 +26,15 @@ fn keys() -> TokenKeys {
 
 /// The KPI projection's status, asked as an operator.
 async fn metrics_status(
-    projections: &mut metrics::projections_client::ProjectionsClient<Channel>,
-) -> metrics::ProjectionStatus {
+    projections: &mut kpis::projections_client::ProjectionsClient<Channel>,
+) -> kpis::ProjectionStatus {
     projections
         .status(as_role(
             &keys(),
             "operator",
             None,
-            metrics::StatusRequest {
-                projection: "metrics".into(),
+            kpis::StatusRequest {
+                projection: "kpis".into(),
             },
         ))
         .await
@@ -51,7 +51,7 @@ async fn spawn(dir: &std::path::Path) -> LocalProcess {
     let targets: Vec<Arc<dyn Target>> = vec![
         Arc::new(minsheng_vehicle_iot::VehicleIotTarget::default()),
         Arc::new(minsheng_fraud::FraudTarget::default()),
-        Arc::new(minsheng_metrics::MetricsTarget),
+        Arc::new(minsheng_kpis::KpisTarget),
     ];
     let person_keys = PersonKeys::from_secret(b"the kpi test's person key.......");
     local::start(store, &targets, keys(), person_keys)
@@ -73,12 +73,12 @@ impl Figures for LocalProcess {
             .unwrap()
     }
     async fn figures(&self, district: &str) -> BTreeMap<String, i64> {
-        let answer = metrics::kpis_client::KpisClient::new(self.channel().await)
+        let answer = kpis::kpis_client::KpisClient::new(self.channel().await)
             .get_kpis(as_role(
                 &keys(),
                 "viewer",
                 None,
-                metrics::GetKpisRequest {
+                kpis::GetKpisRequest {
                     period: String::new(),
                     district: district.into(),
                 },
@@ -109,12 +109,12 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // A watcher gets the figures at once, then again when they change.
-    let mut watch = metrics::kpis_client::KpisClient::new(app.channel().await)
+    let mut watch = kpis::kpis_client::KpisClient::new(app.channel().await)
         .watch_kpis(as_role(
             &keys(),
             "viewer",
             None,
-            metrics::GetKpisRequest {
+            kpis::GetKpisRequest {
                 period: String::new(),
                 district: String::new(),
             },
@@ -123,7 +123,7 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
         .unwrap()
         .into_inner();
     let first = watch.message().await.unwrap().unwrap();
-    let value = |figures: &metrics::KpiFigures, name: &str| {
+    let value = |figures: &kpis::KpiFigures, name: &str| {
         figures
             .figures
             .iter()
@@ -161,14 +161,14 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
     assert_eq!(value(&changed, "fraud_alerts"), alerts_before + 1);
     drop(watch);
     // A rebuild is an operator's, of a projection that exists.
-    let mut projections = metrics::projections_client::ProjectionsClient::new(app.channel().await);
+    let mut projections = kpis::projections_client::ProjectionsClient::new(app.channel().await);
     let refused = projections
         .rebuild(as_role(
             &keys(),
             "officer",
             None,
-            metrics::RebuildRequest {
-                projection: "metrics".into(),
+            kpis::RebuildRequest {
+                projection: "kpis".into(),
             },
         ))
         .await
@@ -179,7 +179,7 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
             &keys(),
             "operator",
             None,
-            metrics::RebuildRequest {
+            kpis::RebuildRequest {
                 projection: "gang-cases".into(),
             },
         ))
@@ -239,7 +239,7 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
             &keys(),
             "operator",
             None,
-            metrics::StatusRequest {
+            kpis::StatusRequest {
                 projection: "kpi".into(),
             },
         ))
@@ -261,7 +261,7 @@ async fn every_figure_is_what_the_services_did_and_a_restart_changes_nothing() {
     }
     // Stays so: once the projection stands at each context's last event,
     // nothing is left to count twice.
-    let mut projections = metrics::projections_client::ProjectionsClient::new(app.channel().await);
+    let mut projections = kpis::projections_client::ProjectionsClient::new(app.channel().await);
     minsheng_testkit::eventually("caught up with every context", async || {
         let status = metrics_status(&mut projections).await;
         status.contexts.iter().all(|c| c.position == c.head)

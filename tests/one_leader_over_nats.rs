@@ -23,7 +23,7 @@ use support::city::{as_role, feed, now};
 const LEASE: Duration = Duration::from_secs(2);
 /// Every leadership the targets campaign for.
 const LEADERSHIPS: [&str; 3] = [
-    "metrics-projection",
+    "kpis-projection",
     "fraud-deadlines",
     "fraud-block-named-numbers",
 ];
@@ -204,7 +204,7 @@ async fn each_singleton_runs_on_one_replica_and_the_other_takes_over_when_it_is_
         };
         let (on_leader, on_follower) = (work(*leader).await, work(follower).await);
         let (led, followed) = match *leadership {
-            "metrics-projection" => (on_leader.snapshots_saved, on_follower.snapshots_saved),
+            "kpis-projection" => (on_leader.snapshots_saved, on_follower.snapshots_saved),
             "fraud-deadlines" => (on_leader.stops_expired, on_follower.stops_expired),
             _ => (on_leader.numbers_handled, on_follower.numbers_handled),
         };

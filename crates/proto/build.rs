@@ -9,7 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     let protos = [
         "minsheng/fraud/v1/fraud.proto",
-        "minsheng/metrics/v1/metrics.proto",
+        "minsheng/kpis/v1/kpis.proto",
         "minsheng/vehicle/v1/vehicle.proto",
     ]
     .map(|p| root.join(p));

@@ -95,13 +95,13 @@ async fn replay(dir: &std::path::Path) -> anyhow::Result<()> {
     let store: Arc<dyn EventStore> = Arc::new(minsheng_eventstore::sqlite::SqliteStore::open(
         dir.join("events.db"),
     )?);
-    let view = minsheng_metrics::projection::KpiView::new();
+    let view = minsheng_kpis::projection::KpiView::new();
     let (done, caught_up) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
-    minsheng_metrics::projection::follow(
+    minsheng_kpis::projection::follow(
         store.clone(),
         view.clone(),
-        minsheng_metrics::projection::SavePolicy::default(),
+        minsheng_kpis::projection::SavePolicy::default(),
         None,
         || false,
         move || {
@@ -118,27 +118,26 @@ async fn replay(dir: &std::path::Path) -> anyhow::Result<()> {
         .await?
         .0;
     println!(
-        "metrics projection followed the store from the start ({total} vehicle events) in {elapsed:.2} s: {:.0} events/s",
+        "KPI projection followed the store from the start ({total} vehicle events) in {elapsed:.2} s: {:.0} events/s",
         total as f64 / elapsed
     );
 
     // The rebuild's replay (`minsheng projections rebuild metrics`): pages
     // read ahead on a task of their own while the last one is folded.
-    let mut fresh = minsheng_metrics::projection::Counted::default();
+    let mut fresh = minsheng_kpis::projection::Counted::default();
     let started = Instant::now();
-    let replayed =
-        minsheng_metrics::rebuild::replay_into(&store, &mut fresh, 0, &mut |_| {}).await?;
+    let replayed = minsheng_kpis::rebuild::replay_into(&store, &mut fresh, 0, &mut |_| {}).await?;
     let elapsed = started.elapsed().as_secs_f64();
     anyhow::ensure!(
         fresh.book == view.read(|c| c.book.clone()),
         "the rebuild's book differs from the projection's"
     );
     let events: u64 = view.read(|c| {
-        minsheng_metrics::domain::book::Kpi::ALL
+        minsheng_kpis::domain::book::Kpi::ALL
             .iter()
             .map(|k| {
                 c.book.value(
-                    minsheng_metrics::domain::period::Period::all_of(chrono::Utc::now())[2],
+                    minsheng_kpis::domain::period::Period::all_of(chrono::Utc::now())[2],
                     *k,
                     None,
                 )
@@ -146,7 +145,7 @@ async fn replay(dir: &std::path::Path) -> anyhow::Result<()> {
             .sum()
     });
     println!(
-        "metrics rebuild replayed {replayed} events in {elapsed:.2} s: {:.0} events/s ({events} counted this year, the same book)",
+        "KPI rebuild replayed {replayed} events in {elapsed:.2} s: {:.0} events/s ({events} counted this year, the same book)",
         replayed as f64 / elapsed
     );
     Ok(())

@@ -81,7 +81,7 @@ async fn a_leader_that_dies_is_taken_over_once_its_lease_has_run_out() {
             let election = NatsKvLease::open(client, 1, "a", LeaseTimings::for_lease(LEASE))
                 .await
                 .unwrap();
-            let leadership = election.acquire("metrics-projection").await.unwrap();
+            let leadership = election.acquire("kpis-projection").await.unwrap();
             led.send(()).unwrap();
             std::mem::forget(leadership);
         });
@@ -92,7 +92,7 @@ async fn a_leader_that_dies_is_taken_over_once_its_lease_has_run_out() {
 
     let rival = replica(&nats, "b").await;
     let campaigning = Instant::now();
-    let taken = wins_within(&rival, "metrics-projection", 5 * LEASE).await;
+    let taken = wins_within(&rival, "kpis-projection", 5 * LEASE).await;
     let waited = campaigning.elapsed();
     assert!(taken.is_some(), "taken over");
     assert!(

@@ -15,9 +15,9 @@ pub mod fraud {
     }
 }
 
-pub mod metrics {
+pub mod kpis {
     pub mod v1 {
-        tonic::include_proto!("minsheng.metrics.v1");
+        tonic::include_proto!("minsheng.kpis.v1");
     }
 }
 

@@ -87,7 +87,7 @@ async fn an_older_kpi_process_skips_a_newer_type_and_stops_at_a_newer_version() 
 
     let process = minsheng_runtime::local::start(
         store.clone(),
-        &[Arc::new(minsheng_metrics::target::MetricsTarget)],
+        &[Arc::new(minsheng_kpis::target::KpisTarget)],
         minsheng_runtime::auth::TokenKeys::from_secret(b"test"),
         minsheng_runtime::person_keys::PersonKeys::from_secret(b"test"),
     )

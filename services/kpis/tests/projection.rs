@@ -15,9 +15,9 @@ use minsheng_eventstore::{
     AppendOutcome, Context, EventStore, EventSubscription, ExpectedVersion, NewEvent, Position,
     RecordedEvent, RequestId, StoreError, StreamName,
 };
-use minsheng_metrics::domain::book::Kpi;
-use minsheng_metrics::domain::period::Period;
-use minsheng_metrics::projection::{self, KpiView, SavePolicy};
+use minsheng_kpis::domain::book::Kpi;
+use minsheng_kpis::domain::period::Period;
+use minsheng_kpis::projection::{self, KpiView, SavePolicy};
 use minsheng_values::{District, PersonKey, Phone};
 
 async fn register(store: &dyn EventStore, n: u32) {
@@ -252,7 +252,7 @@ async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each
     // A book an earlier, faulty version saved: 7 bikes too many, and the
     // position of the last event, so that following it counts nothing more.
     let mut wrong = projection::Counted::default();
-    minsheng_metrics::rebuild::replay_into(&store, &mut wrong, 0, &mut |_| {})
+    minsheng_kpis::rebuild::replay_into(&store, &mut wrong, 0, &mut |_| {})
         .await
         .unwrap();
     wrong.book.add(
@@ -292,7 +292,7 @@ async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each
     };
     let mut reports = Vec::new();
     let replayed =
-        minsheng_metrics::rebuild::rebuild(store.clone(), &view, &mut |p| reports.push(p.clone()))
+        minsheng_kpis::rebuild::rebuild(store.clone(), &view, &mut |p| reports.push(p.clone()))
             .await
             .unwrap();
     assert!(replayed >= 3000, "replayed {replayed}");
@@ -324,7 +324,7 @@ async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each
     // The swapped-in book is what a fresh fold of the whole store gives,
     // and it is what the leader saved.
     let mut fresh = projection::Counted::default();
-    minsheng_metrics::rebuild::replay_into(&store, &mut fresh, 0, &mut |_| {})
+    minsheng_kpis::rebuild::replay_into(&store, &mut fresh, 0, &mut |_| {})
         .await
         .unwrap();
     assert_eq!(view.read(|c| c.book.clone()), fresh.book);
@@ -356,7 +356,7 @@ async fn a_leader_that_stops_saves_what_it_counted_on_the_way_out() {
     // and 10,000 events of the default policy) not saved yet.
     let process = minsheng_runtime::local::start(
         store.clone(),
-        &[Arc::new(minsheng_metrics::target::MetricsTarget)],
+        &[Arc::new(minsheng_kpis::target::KpisTarget)],
         minsheng_runtime::auth::TokenKeys::from_secret(b"test"),
         minsheng_runtime::person_keys::PersonKeys::from_secret(b"test"),
     )
@@ -374,7 +374,7 @@ async fn a_leader_that_stops_saves_what_it_counted_on_the_way_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rebuild_asked_of_one_replica_rebuilds_every_replica_once() {
-    use minsheng_proto::metrics::v1 as pb;
+    use minsheng_proto::kpis::v1 as pb;
 
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn EventStore> =
@@ -386,7 +386,7 @@ async fn a_rebuild_asked_of_one_replica_rebuilds_every_replica_once() {
     let replica = async || {
         minsheng_runtime::local::start(
             store.clone(),
-            &[Arc::new(minsheng_metrics::target::MetricsTarget)],
+            &[Arc::new(minsheng_kpis::target::KpisTarget)],
             keys.clone(),
             minsheng_runtime::person_keys::PersonKeys::from_secret(b"test"),
         )
@@ -420,7 +420,7 @@ async fn a_rebuild_asked_of_one_replica_rebuilds_every_replica_once() {
             .status(with_token(
                 &operator,
                 pb::StatusRequest {
-                    projection: "metrics".into(),
+                    projection: "kpis".into(),
                 },
             ))
             .await
@@ -434,7 +434,7 @@ async fn a_rebuild_asked_of_one_replica_rebuilds_every_replica_once() {
         .rebuild(with_token(
             &operator,
             pb::RebuildRequest {
-                projection: "metrics".into(),
+                projection: "kpis".into(),
             },
         ))
         .await

@@ -1,4 +1,4 @@
-//! The HTTP side of the metrics target, for dashboards. No token: the
+//! The HTTP side of the kpis target, for dashboards. No token: the
 //! figures are aggregates with nothing personal in them, like `/metrics`.
 //!
 //! - `GET /api/v1/kpis?period=2015&district=lucheng`: one period's figures;

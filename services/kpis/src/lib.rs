@@ -1,4 +1,4 @@
-//! # minsheng-metrics
+//! # minsheng-kpis
 //!
 //! Citywide performance figures projected from every context's events.
 //!
@@ -29,4 +29,4 @@ pub mod rebuild_requests;
 pub mod status;
 pub mod target;
 
-pub use target::MetricsTarget;
+pub use target::KpisTarget;

@@ -1,5 +1,5 @@
 //! The `metrics` target: the projection (every replica folds; the leader
-//! saves), `minsheng.metrics.v1.Kpis`, `Projections` (rebuild, for the
+//! saves), `minsheng.kpis.v1.Kpis`, `Projections` (rebuild, for the
 //! `operator` role), `/api/v1/kpis` and the dashboard.
 
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use minsheng_leader::LeaderElection;
-use minsheng_proto::metrics::v1 as pb;
+use minsheng_proto::kpis::v1 as pb;
 use minsheng_runtime::shutdown::Shutdown;
 use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
 
@@ -17,14 +17,14 @@ use crate::projection::{self, KpiView, SavePolicy};
 use crate::rebuild::{ClearOnDrop, Rebuilder};
 use crate::rebuild_requests::RebuildRequests;
 
-pub const NAME: &str = "metrics";
+pub const NAME: &str = "kpis";
 const READINESS: &str = "projection:metrics-kpis";
 
 #[derive(Debug, Default)]
-pub struct MetricsTarget;
+pub struct KpisTarget;
 
 #[async_trait]
-impl Target for MetricsTarget {
+impl Target for KpisTarget {
     fn name(&self) -> &'static str {
         NAME
     }
@@ -101,32 +101,28 @@ impl Target for MetricsTarget {
             )
             .http(crate::http::router(view, context.clock.clone()))
             .worker("metrics leader election", Box::pin(campaign))
-            .worker("metrics projection", Box::pin(follow))
+            .worker("KPI projection", Box::pin(follow))
             .subscription(rebuild_requests);
         Ok(())
     }
 }
 
-/// Holds the `metrics-projection` leadership whenever it can, with
+/// Holds the `kpis-projection` leadership whenever it can, with
 /// `leading` saying whether it does, until `returned` (the projection has
 /// made its last save).
 async fn campaign(leader: Arc<dyn LeaderElection>, leading: Arc<AtomicBool>, returned: Shutdown) {
-    let outcome = minsheng_leader::while_leader(
-        leader.as_ref(),
-        "metrics-projection",
-        returned.wait(),
-        || {
+    let outcome =
+        minsheng_leader::while_leader(leader.as_ref(), "kpis-projection", returned.wait(), || {
             let leading = leading.clone();
             async move {
                 leading.store(true, Ordering::SeqCst);
                 let _leading = ClearOnDrop(leading);
                 std::future::pending::<()>().await;
             }
-        },
-    )
-    .await;
+        })
+        .await;
     if let Err(error) = outcome {
-        tracing::warn!(%error, "the metrics projection's leader election stopped");
+        tracing::warn!(%error, "the KPI projection's leader election stopped");
     }
 }
 
@@ -176,7 +172,7 @@ fn follow_until_stopped(
                     } else {
                         (backoff * 2).min(MAX_BACKOFF)
                     };
-                    tracing::warn!(%error, retry_in = ?backoff, "the metrics projection failed; resuming from its snapshot");
+                    tracing::warn!(%error, retry_in = ?backoff, "the KPI projection failed; resuming from its snapshot");
                     tokio::select! {
                         () = stop.wait() => return,
                         () = tokio::time::sleep(backoff) => {}

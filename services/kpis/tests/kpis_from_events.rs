@@ -8,9 +8,9 @@ use minsheng_contracts::fraud::{ReceivingAccount, ReturnWay};
 use minsheng_contracts::{Published, fraud, vehicle};
 use minsheng_eventstore::sqlite::SqliteStore;
 use minsheng_eventstore::{Context, EventStore, ExpectedVersion, NewEvent, Position, StreamName};
-use minsheng_metrics::domain::book::{Kpi, KpiBook};
-use minsheng_metrics::domain::fold::fold;
-use minsheng_metrics::domain::period::Period;
+use minsheng_kpis::domain::book::{Kpi, KpiBook};
+use minsheng_kpis::domain::fold::fold;
+use minsheng_kpis::domain::period::Period;
 use minsheng_values::{
     Account, Channel, District, Fen, Institution, Location, PersonKey, Phone, Text,
 };

@@ -1,4 +1,4 @@
-//! `minsheng.metrics.v1.Kpis` (the figures) and `Projections` (rebuild,
+//! `minsheng.kpis.v1.Kpis` (the figures) and `Projections` (rebuild,
 //! status).
 
 use std::pin::Pin;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use minsheng_eventstore::EventStore;
-use minsheng_proto::metrics::v1 as pb;
+use minsheng_proto::kpis::v1 as pb;
 use minsheng_runtime::clock::Clock;
 use minsheng_runtime::grpc::command::command_context;
 use minsheng_runtime::grpc::status;
@@ -115,7 +115,7 @@ impl pb::kpis_server::Kpis for KpisApi {
     }
 }
 
-/// `minsheng.metrics.v1.Projections`: operators' rebuild and status.
+/// `minsheng.kpis.v1.Projections`: operators' rebuild and status.
 #[derive(Debug)]
 pub struct ProjectionsApi {
     pub(crate) rebuilder: Arc<crate::rebuild::Rebuilder>,
@@ -130,12 +130,12 @@ pub struct ProjectionsApi {
 
 /// The one projection there is.
 fn check_projection(name: &str) -> Result<(), Status> {
-    if name == "metrics" {
+    if name == "kpis" {
         Ok(())
     } else {
         Err(status::invalid_field(
             "projection",
-            "the name of a projection: metrics",
+            "the name of a projection: kpis",
         ))
     }
 }
@@ -186,7 +186,7 @@ impl pb::projections_server::Projections for ProjectionsApi {
         )
         .await;
         if let Err(error) = &asked {
-            tracing::warn!(%error, "could not ask the other replicas to rebuild the metrics projection");
+            tracing::warn!(%error, "could not ask the other replicas to rebuild the KPI projection");
         }
         let others_asked = asked.is_ok();
         let stop = self.stop.clone();

@@ -1,6 +1,6 @@
 //! One rebuild for every replica. The replica an operator asks records a
-//! rebuild request in the store (stream `metrics.projection.kpis`, event
-//! `metrics.RebuildRequested`, naming the replica that asked); every other
+//! rebuild request in the store (stream `kpis.projection.kpis`, event
+//! `kpis.RebuildRequested`, naming the replica that asked); every other
 //! replica follows that stream from where it stood at its start and, on a
 //! request not its own, rebuilds its own book. A replica that starts later
 //! needs no request: it restores the leader's snapshot, which the leader
@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 use crate::rebuild::Rebuilder;
 
 /// The context the requests are recorded in, and their stream and type.
-pub const CONTEXT: &str = "metrics";
-const STREAM: &str = "metrics.projection.kpis";
-pub const REQUESTED: &str = "metrics.RebuildRequested";
+pub const CONTEXT: &str = "kpis";
+const STREAM: &str = "kpis.projection.kpis";
+pub const REQUESTED: &str = "kpis.RebuildRequested";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct RebuildRequested {
@@ -136,7 +136,7 @@ impl Subscriber for RebuildRequests {
         }
         match self.rebuilder.start() {
             Ok(mut progress) => {
-                tracing::info!(asked = %request.replica, "another replica was asked to rebuild the metrics projection; rebuilding this one");
+                tracing::info!(asked = %request.replica, "another replica was asked to rebuild the KPI projection; rebuilding this one");
                 // The rebuilder reports its own end; nobody reads the rest.
                 tokio::spawn(async move { while progress.recv().await.is_some() {} });
             }

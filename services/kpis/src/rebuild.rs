@@ -206,7 +206,7 @@ impl Rebuilder {
                     tracing::info!(
                         replayed,
                         seconds = started.elapsed().as_secs_f64(),
-                        "the metrics projection was rebuilt and swapped in"
+                        "the KPI projection was rebuilt and swapped in"
                     );
                     RebuildEvent::Swapped {
                         replayed,
@@ -214,7 +214,7 @@ impl Rebuilder {
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "the metrics projection's rebuild failed; the current book stays");
+                    tracing::warn!(%error, "the KPI projection's rebuild failed; the current book stays");
                     RebuildEvent::Failed(error.to_string())
                 }
             };
