@@ -60,3 +60,47 @@ pub fn of_context(context: &str) -> impl Iterator<Item = &'static Fixture> {
             .is_some_and(|(c, _)| c == context)
     })
 }
+
+impl Fixture {
+    /// The payload as a producer's adjacently tagged event enum reads it:
+    /// `{"type": "<Name>", "data": <payload>}`.
+    pub fn tagged(&self) -> String {
+        let name = self
+            .event_type
+            .split_once('.')
+            .map_or(self.event_type, |(_, name)| name);
+        format!(r#"{{"type": "{name}", "data": {}}}"#, self.json)
+    }
+}
+
+/// Checks a producer against `context`'s fixtures: `store` is given each
+/// payload as the producer's enum reads it ([`Fixture::tagged`]) and
+/// returns what the producer stores (event type, schema version, payload
+/// JSON), which must be the fixture's. Returns how many were checked, or
+/// what differed.
+pub fn check_producer(
+    context: &str,
+    store: impl Fn(&str) -> (String, u16, String),
+) -> Result<usize, String> {
+    let mut checked = 0;
+    for fixture in of_context(context) {
+        let (event_type, version, payload) = store(&fixture.tagged());
+        if (event_type.as_str(), version) != (fixture.event_type, fixture.version) {
+            return Err(format!(
+                "{} v{} is stored as {event_type} v{version}",
+                fixture.event_type, fixture.version
+            ));
+        }
+        let json = |text: &str| serde_json::from_str::<serde_json::Value>(text);
+        match (json(&payload), json(fixture.json)) {
+            (Ok(written), Ok(golden)) if written == golden => checked += 1,
+            _ => {
+                return Err(format!(
+                    "{} is stored as {payload}, not as its golden payload",
+                    fixture.event_type
+                ));
+            }
+        }
+    }
+    Ok(checked)
+}

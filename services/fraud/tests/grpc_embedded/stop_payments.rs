@@ -76,35 +76,10 @@ async fn a_stop_payment_is_answered_once_by_its_own_institution() {
     assert_eq!(twice.code(), Code::FailedPrecondition);
 
     eventually("the alert shows the outcome", async || {
-        let view = app
-            .alerts()
-            .await
-            .get_alert(as_role(
-                "fraud-analyst",
-                pb::GetAlertRequest {
-                    alert_id: alert_id.clone(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        view.stop_payments
-            .first()
-            .is_some_and(|s| s.outcome == "frozen")
+        first_stop_outcome(&app, &alert_id).await.as_deref() == Some("frozen")
     })
     .await;
-    let view = app
-        .alerts()
-        .await
-        .get_alert(as_role(
-            "fraud-analyst",
-            pb::GetAlertRequest {
-                alert_id: alert_id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let view = alert_view(&app, &alert_id).await;
     assert_eq!(view.stop_payments[0].account_masked, "****3445");
     let totals = app
         .alerts()
@@ -158,22 +133,7 @@ async fn a_request_still_unanswered_when_its_deadline_comes_expires_and_is_not_a
         .unwrap()
         .into_inner()
         .id;
-    let outcome = async || {
-        app.alerts()
-            .await
-            .get_alert(as_role(
-                "fraud-analyst",
-                pb::GetAlertRequest {
-                    alert_id: alert_id.clone(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .stop_payments
-            .first()
-            .map(|stop| stop.outcome.clone())
-    };
+    let outcome = async || first_stop_outcome(&app, &alert_id).await;
     eventually("the request shows on its alert", async || {
         outcome().await.is_some()
     })
@@ -235,22 +195,7 @@ async fn an_expiry_whose_first_write_fails_is_recorded_by_the_retry_without_a_re
         ))
         .await
         .unwrap();
-    let expired = async || {
-        app.alerts()
-            .await
-            .get_alert(as_role(
-                "fraud-analyst",
-                pb::GetAlertRequest {
-                    alert_id: alert_id.clone(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .stop_payments
-            .first()
-            .is_some_and(|stop| stop.outcome == "expired")
-    };
+    let expired = async || first_stop_outcome(&app, &alert_id).await.as_deref() == Some("expired");
     let failures = async || {
         let (_, text) = minsheng_testkit::http_get_async(app.process.http, "/metrics")
             .await

@@ -102,6 +102,31 @@ pub fn now() -> prost_types::Timestamp {
     }
 }
 
+/// An alert as an analyst sees it (`GetAlert`).
+pub async fn alert_view(app: &App, alert_id: &str) -> pb::AlertView {
+    app.alerts()
+        .await
+        .get_alert(as_role(
+            "fraud-analyst",
+            pb::GetAlertRequest {
+                alert_id: alert_id.to_owned(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The outcome of an alert's first stop-payment, once the alert's view
+/// shows it.
+pub async fn first_stop_outcome(app: &App, alert_id: &str) -> Option<String> {
+    alert_view(app, alert_id)
+        .await
+        .stop_payments
+        .first()
+        .map(|stop| stop.outcome.clone())
+}
+
 pub fn alert() -> pb::ReportAlertRequest {
     pb::ReportAlertRequest {
         victim_resident_id: VICTIM.into(),
