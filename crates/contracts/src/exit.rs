@@ -16,6 +16,7 @@
 use std::collections::{HashMap, HashSet};
 
 use minsheng_values::PersonKey;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ContractError;
@@ -29,7 +30,7 @@ pub const VERSION: u16 = 1;
 
 /// Why someone may not leave. Consumers read a reason they do not know
 /// (a newer producer's) as `Other`: it restricts all the same.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum RestrictionReason {
     /// A listed fugitive.
     Fugitive,
@@ -40,7 +41,7 @@ pub enum RestrictionReason {
 }
 
 /// A person may not leave the country until it is lifted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExitRestrictionImposed {
     pub person: PersonKey,
     pub reason: RestrictionReason,
@@ -48,7 +49,7 @@ pub struct ExitRestrictionImposed {
 }
 
 /// The restriction the same stream imposed on the person is lifted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExitRestrictionLifted {
     pub person: PersonKey,
     pub case_id: String,

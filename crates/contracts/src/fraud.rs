@@ -7,17 +7,18 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use minsheng_values::{Account, Channel, Fen, Institution, Number, PersonKey, Text};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// An account the victim paid into, at its bank or payment platform.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ReceivingAccount {
     pub account: Account,
     pub institution: Institution,
 }
 
 /// Why a number is on the blocklist: what a partner may be told.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum BlockCategory {
     /// Named in a fraud alert.
     FraudAlert,
@@ -26,7 +27,7 @@ pub enum BlockCategory {
 }
 
 /// How a fugitive came back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ReturnWay {
     Captured,
     PersuadedToReturn,
@@ -35,7 +36,7 @@ pub enum ReturnWay {
 
 /// A victim's report: the loss, how they were reached, where the money
 /// went and the numbers that called them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AlertReported {
     pub victim: PersonKey,
     pub amount: Fen,
@@ -48,7 +49,7 @@ pub struct AlertReported {
 }
 
 /// The centre asked a bank or platform to stop a payment, by a deadline.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StopPaymentRequested {
     pub alert_id: String,
     pub account: ReceivingAccount,
@@ -59,21 +60,21 @@ pub struct StopPaymentRequested {
 }
 
 /// The partner stopped the payment.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PaymentStopped {
     pub amount: Fen,
     pub answered_at: DateTime<Utc>,
 }
 
 /// The partner froze the funds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FundsFrozen {
     pub amount: Fen,
     pub answered_at: DateTime<Utc>,
 }
 
 /// A number put on the firewall's blocklist.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NumberBlocked {
     pub number: Number,
     pub category: BlockCategory,
@@ -85,7 +86,7 @@ pub struct NumberBlocked {
 }
 
 /// A partner intercepted a call or message from a blocked number.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InterceptionReported {
     pub number: Number,
     pub institution: Institution,
@@ -93,7 +94,7 @@ pub struct InterceptionReported {
 }
 
 /// A fugitive is back, and how.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FugitiveReturned {
     pub way: ReturnWay,
     pub on: NaiveDate,

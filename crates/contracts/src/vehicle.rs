@@ -7,10 +7,11 @@
 
 use chrono::{DateTime, Utc};
 use minsheng_values::{District, Location, PersonKey, Phone, Text};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A bike registered to its owner under its RFID tag.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EbikeRegistered {
     pub owner: PersonKey,
     pub owner_phone: Phone,
@@ -21,7 +22,7 @@ pub struct EbikeRegistered {
 }
 
 /// The owner reported the bike stolen.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EbikeReportedStolen {
     pub case_id: String,
     pub stolen_at: DateTime<Utc>,
@@ -38,7 +39,7 @@ pub struct EbikeReportedStolen {
 
 /// A registration under another tag carried this stolen bike's frame or
 /// motor number: refused, and recorded as a lead for its case.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StolenEbikePresented {
     pub presented_by: PersonKey,
     pub on_tag: String,
@@ -47,7 +48,7 @@ pub struct StolenEbikePresented {
 }
 
 /// A hit: a stolen bike's tag seen by a reader.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StolenEbikeSighted {
     pub reader_id: String,
     pub district: District,
@@ -56,14 +57,14 @@ pub struct StolenEbikeSighted {
 }
 
 /// The police have the bike back.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EbikeRecovered {
     pub officer: String,
     pub place: Text,
 }
 
 /// The theft case is solved.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EbikeCaseSolved {
     pub case_id: String,
     pub suspects: u32,
@@ -71,7 +72,7 @@ pub struct EbikeCaseSolved {
 }
 
 /// A residence card issued to a resident from elsewhere.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ResidentCardIssued {
     pub holder: PersonKey,
     pub phone: Phone,
@@ -80,7 +81,7 @@ pub struct ResidentCardIssued {
 }
 
 /// A rental room registered by its landlord.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RentalRoomRegistered {
     pub landlord: PersonKey,
     pub address: Text,

@@ -83,6 +83,7 @@ impl ResidentId {
 /// A person as the mesh knows them: a keyed hash of the resident ID (see
 /// `minsheng_runtime::person_keys`), 32 hex digits.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PersonKey(String);
 
 impl PersonKey {
@@ -98,6 +99,7 @@ impl PersonKey {
 
 /// A mainland mobile number: 11 digits, `1[3-9]` first.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Phone(String);
 
 impl fmt::Debug for Phone {
@@ -128,6 +130,7 @@ impl Phone {
 /// Words a person wrote (a place, an address, a reason): 1 to 200
 /// characters, no control characters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Text(String);
 
 impl Text {
@@ -170,6 +173,11 @@ pub const DISTRICTS: [&str; 11] = [
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
 pub struct District(u8);
 
 impl District {
@@ -213,6 +221,7 @@ impl TryFrom<String> for District {
 
 /// A point in the city: about 27.0-28.6 N, 119.6-121.3 E.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Location {
     pub latitude: f64,
     pub longitude: f64,

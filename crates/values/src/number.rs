@@ -16,6 +16,11 @@ fn invalid<T>(field: &'static str, expected: &'static str) -> Result<T, InvalidF
 /// zeros apart (`10^len + digits`): the key of the screening lookup.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
 pub struct Number(u64);
 
 impl Number {

@@ -15,6 +15,7 @@ fn invalid<T>(field: &'static str, expected: &'static str) -> Result<T, InvalidF
 /// Money in fen (1/100 yuan), never a float: more than 0 and at most
 /// 100 million yuan, the largest single loss the centre plans for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Fen(u64);
 
 impl Fen {
@@ -37,6 +38,7 @@ impl Fen {
 
 /// How the victim was reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Channel {
     PhoneCall,
     Sms,
@@ -47,6 +49,7 @@ pub enum Channel {
 /// A receiving account: a bank card or a payment platform account, 6 to 32
 /// letters and digits. Shown masked.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Account(String);
 
 impl fmt::Debug for Account {
@@ -73,6 +76,7 @@ impl Account {
 /// A partner bank or payment platform, by its code in the centre's
 /// agreements: 2 to 32 of a-z, 0-9, '-'. Partners' tokens carry it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Institution(String);
 
 impl Institution {
