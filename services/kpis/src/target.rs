@@ -20,6 +20,12 @@ use crate::rebuild_requests::RebuildRequests;
 pub const NAME: &str = "kpis";
 const READINESS: &str = "projection:metrics-kpis";
 
+// Who may read the figures and who may run the projection.
+const OFFICER: &str = "officer";
+const ANALYST: &str = "fraud-analyst";
+const VIEWER: &str = "viewer";
+const OPERATOR: &str = "operator";
+
 #[derive(Debug, Default)]
 pub struct KpisTarget;
 
@@ -78,8 +84,8 @@ impl Target for KpisTarget {
                 .max_decoding_message_size(context.limits.max_message_bytes),
                 minsheng_proto::FILE_DESCRIPTOR_SET,
                 &[
-                    ("GetKpis", &["officer", "fraud-analyst", "viewer"]),
-                    ("WatchKpis", &["officer", "fraud-analyst", "viewer"]),
+                    ("GetKpis", &[OFFICER, ANALYST, VIEWER]),
+                    ("WatchKpis", &[OFFICER, ANALYST, VIEWER]),
                 ],
             )
             .grpc(
@@ -94,10 +100,7 @@ impl Target for KpisTarget {
                 })
                 .max_decoding_message_size(context.limits.max_message_bytes),
                 minsheng_proto::FILE_DESCRIPTOR_SET,
-                &[
-                    ("Rebuild", &["operator"]),
-                    ("Status", &["operator", "viewer"]),
-                ],
+                &[("Rebuild", &[OPERATOR]), ("Status", &[OPERATOR, VIEWER])],
             )
             .http(crate::http::router(view, context.clock.clone()))
             .worker("metrics leader election", Box::pin(campaign))

@@ -14,6 +14,17 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Metadata key of the id that ties the events of one business flow together.
 pub const CORRELATION_ID_HEADER: &str = "x-correlation-id";
 
+/// The partner institution the caller's token speaks for (`minsheng token
+/// --role partner --institution icbc`): a partner acts for that one only.
+/// PERMISSION_DENIED when the token names none.
+pub fn partner_institution<T>(request: &Request<T>) -> Result<&str, Status> {
+    request
+        .extensions()
+        .get::<Caller>()
+        .and_then(|caller| caller.institution.as_deref())
+        .ok_or_else(|| Status::permission_denied("the token names no institution"))
+}
+
 /// The command context for `request`. The caller's subject becomes the
 /// actor of every event the command writes; a malformed `x-request-id` is
 /// INVALID_ARGUMENT naming that field, and nothing runs.

@@ -7,14 +7,13 @@ use std::sync::Arc;
 use futures::{Stream, StreamExt};
 use minsheng_contracts::fraud::NumberBlocked;
 use minsheng_eventstore::codec;
-use minsheng_runtime::auth::Caller;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::{command_context, invalid, pb, time, timestamp, to_status, written};
+use super::{command_context, invalid, partner, pb, time, timestamp, to_status, written};
 use crate::app::FraudApp;
 use crate::domain::events::{BlockCategory, FraudEvent};
 use crate::domain::number::NumberCommand;
-use crate::domain::values::{Institution, Number, Text};
+use crate::domain::values::{Number, Text};
 use crate::live::FraudLive;
 
 /// Numbers in one screening request.
@@ -152,12 +151,7 @@ impl pb::firewall_server::Firewall for FirewallApi {
         let r = request.get_ref();
         let number = number("number", &r.number)?;
         let at = time("intercepted_at", r.intercepted_at)?;
-        let institution = request
-            .extensions()
-            .get::<Caller>()
-            .and_then(|c| c.institution.clone())
-            .and_then(|i| Institution::parse("institution", &i).ok())
-            .ok_or_else(|| Status::permission_denied("the token names no institution"))?;
+        let institution = partner(&request)?;
         let context = command_context(&request)?;
         let version = self
             .app

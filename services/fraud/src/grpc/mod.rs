@@ -17,7 +17,7 @@ use crate::domain::alert::AlertRule;
 use crate::domain::fugitive::FugitiveRule;
 use crate::domain::number::NumberRule;
 use crate::domain::stop_payment::StopRule;
-use crate::domain::values::InvalidField;
+use crate::domain::values::{Institution, InvalidField};
 
 pub use alerts::AlertsApi;
 pub use firewall::FirewallApi;
@@ -25,6 +25,13 @@ pub use fugitives::FugitivesApi;
 pub use stops::StopPaymentsApi;
 
 use minsheng_proto::fraud::v1 as pb;
+
+/// The institution a partner's token speaks for, and only that one.
+fn partner<T>(request: &tonic::Request<T>) -> Result<Institution, Status> {
+    let named = minsheng_runtime::grpc::command::partner_institution(request)?;
+    Institution::parse("institution", named)
+        .map_err(|_| Status::permission_denied("the token's institution is malformed"))
+}
 
 fn invalid(error: InvalidField) -> Status {
     status::invalid_field(error.field, error.expected)

@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use minsheng_runtime::auth::Caller;
 use tonic::{Request, Response, Status};
 
-use super::{command_context, invalid, new_id, parse_id, pb, written};
+use super::{command_context, invalid, new_id, parse_id, partner, pb, written};
 use crate::app::FraudApp;
 use crate::domain::stop_payment::{Answer, StopCommand};
-use crate::domain::values::{Fen, Institution, Text};
+use crate::domain::values::{Fen, Text};
 
 #[derive(Clone, Debug)]
 pub struct StopPaymentsApi {
@@ -40,13 +39,7 @@ impl pb::stop_payments_server::StopPayments for StopPaymentsApi {
         let r = request.get_ref();
         let id = parse_id("stop_payment_id", &r.stop_payment_id)?;
         // The partner speaks for the institution its token names, and only that one.
-        let institution = request
-            .extensions()
-            .get::<Caller>()
-            .and_then(|c| c.institution.clone())
-            .ok_or_else(|| Status::permission_denied("the token names no institution"))?;
-        let institution = Institution::parse("institution", &institution)
-            .map_err(|_| Status::permission_denied("the token's institution is malformed"))?;
+        let institution = partner(&request)?;
         let answer = match pb::StopOutcome::try_from(r.outcome) {
             Ok(pb::StopOutcome::Stopped) => {
                 Answer::Stopped(Fen::parse("amount_fen", r.amount_fen).map_err(invalid)?)
