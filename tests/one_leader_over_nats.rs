@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use minsheng_proto::fraud::v1 as fraud;
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::person_keys::PersonKeys;
-use minsheng_testkit::{NatsServer, eventually, http_get_async};
+use minsheng_testkit::{NatsServer, eventually};
 use support::binary::{Running, channel, serve_replica};
 use support::city::{as_role, feed, now};
 
@@ -47,19 +47,15 @@ fn replica(data_dir: &std::path::Path, nats: &str, identity: &str) -> Running {
     )
 }
 
-/// The value of the sample `name{labels}` (without labels: `name`) on the
-/// replica's /metrics; 0 when it has none yet.
+/// The value of the series `name{labels}` (without labels: `name`) on
+/// the replica's /metrics; 0 when it has none yet.
 async fn sample(http: SocketAddr, name: &str, labels: &str) -> f64 {
-    let (status, text) = http_get_async(http, "/metrics").await.unwrap();
-    assert_eq!(status, 200);
     let series = if labels.is_empty() {
-        format!("{name} ")
+        name.to_owned()
     } else {
-        format!("{name}{{{labels}}} ")
+        format!("{name}{{{labels}}}")
     };
-    text.lines()
-        .find_map(|line| line.strip_prefix(&series)?.trim().parse().ok())
-        .unwrap_or(0.0)
+    minsheng_testkit::metric(http, &series).await
 }
 
 async fn leads(http: SocketAddr, leadership: &str) -> bool {

@@ -24,7 +24,7 @@ use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_runtime::subscription::SubscriberError;
 use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
-use minsheng_testkit::{eventually, http_get_async};
+use minsheng_testkit::eventually;
 
 struct DueDates {
     store: Arc<dyn EventStore>,
@@ -148,10 +148,7 @@ async fn start(store: &Arc<dyn EventStore>, clock: &ManualClock, failing: u32) -
 }
 
 async fn sample(process: &LocalProcess, series: &str) -> f64 {
-    let (_, text) = http_get_async(process.http, "/metrics").await.unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0.0)
+    minsheng_testkit::metric(process.http, series.trim_end()).await
 }
 
 fn store_in(dir: &tempfile::TempDir) -> Arc<dyn EventStore> {

@@ -14,7 +14,9 @@
 //! Nothing here touches 127.0.0.1:4222 or any server it did not start.
 //!
 //! With the `tokio` feature, [`eventually`] polls for what a test caused
-//! to show, bounded, and [`http_get_async`] probes a server from async code.
+//! to show, bounded, [`http_get_async`] probes a server from async code
+//! and [`metric`] reads one series of a process's `/metrics` ([`sample`]
+//! reads it from text).
 //!
 //! With the `otlp` feature, [`otlp::OtlpReceiver`] is a real OTLP/gRPC trace
 //! receiver (the protocol's own types on a tonic server) that keeps what it
@@ -24,6 +26,7 @@ mod nats;
 #[cfg(feature = "otlp")]
 pub mod otlp;
 mod ports;
+mod scrape;
 #[cfg(feature = "tokio")]
 mod wait;
 
@@ -31,5 +34,8 @@ mod wait;
 pub use nats::http_get_async;
 pub use nats::{NatsCluster, NatsServer, http_get, nats_server_binary};
 pub use ports::free_port;
+#[cfg(feature = "tokio")]
+pub use scrape::metric;
+pub use scrape::sample;
 #[cfg(feature = "tokio")]
 pub use wait::{EVENTUALLY_WITHIN, eventually};

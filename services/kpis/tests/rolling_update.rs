@@ -47,12 +47,9 @@ async fn register(store: &dyn EventStore, n: u32) {
     append(store, n, event).await;
 }
 
-/// One sample of the process's /metrics, 0 when absent.
+/// One series of the process's /metrics, 0 when absent.
 async fn sample(process: &minsheng_runtime::local::LocalProcess, series: &str) -> f64 {
-    let (_, text) = http_get_async(process.http, "/metrics").await.unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-        .unwrap_or(0.0)
+    minsheng_testkit::metric(process.http, series.trim_end()).await
 }
 
 async fn registered_in_2015(process: &minsheng_runtime::local::LocalProcess) -> u64 {

@@ -449,10 +449,7 @@ pub fn note(id: &str, text: &str) -> Note {
     }
 }
 
-/// The value of the first sample line starting with `prefix`.
+/// The value of the series `prefix` names (trailing space allowed).
 pub fn sample(metrics: &str, prefix: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .and_then(|v| v.trim().parse().ok())
+    minsheng_testkit::sample(metrics, prefix.trim_end())
 }

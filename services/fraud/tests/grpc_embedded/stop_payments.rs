@@ -197,10 +197,8 @@ async fn an_expiry_whose_first_write_fails_is_recorded_by_the_retry_without_a_re
         .unwrap();
     let expired = async || first_stop_outcome(&app, &alert_id).await.as_deref() == Some("expired");
     let failures = async || {
-        let (_, text) = minsheng_testkit::http_get_async(app.process.http, "/metrics")
-            .await
-            .unwrap();
-        text.contains(r#"minsheng_deadlines_fire_failures_total{deadlines="fraud-deadlines"} 1"#)
+        let series = r#"minsheng_deadlines_fire_failures_total{deadlines="fraud-deadlines"}"#;
+        minsheng_testkit::metric(app.process.http, series).await == 1.0
     };
     clock.advance(chrono::Duration::hours(2));
     eventually("the first write failed", failures).await;
