@@ -28,6 +28,7 @@ pub mod envelope;
 pub mod error;
 #[cfg(feature = "eventstoredb")]
 pub mod esdb;
+pub mod interposed;
 pub mod jetstream;
 pub mod limits;
 pub mod sqlite;

@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use minsheng_eventstore::aggregate::{Aggregate, CommandContext, CommandError, CommandRunner};
+use minsheng_eventstore::interposed::{Interpose, Interposed};
 use minsheng_eventstore::sqlite::SqliteStore;
 use minsheng_eventstore::{
-    AppendOutcome, Context, DomainEvent, EventStore, EventSubscription, ExpectedVersion, Metadata,
-    NewEvent, Position, RecordedEvent, RequestId, StoreError, StreamName,
+    DomainEvent, EventStore, ExpectedVersion, Metadata, NewEvent, RequestId, StoreError, StreamName,
 };
 use serde::{Deserialize, Serialize};
 
@@ -283,65 +283,29 @@ async fn concurrent_sightings_of_a_stolen_bike_are_all_recorded_by_reloading_on_
     assert_eq!(state.sightings, 16);
 }
 
-/// A real store with another writer that always gets in first.
-#[derive(Debug)]
+/// Another writer that always gets in first.
+#[derive(Debug, Default)]
 struct AlwaysOvertaken {
-    inner: Arc<dyn EventStore>,
     overtakes: AtomicU64,
 }
 
 #[async_trait]
-impl EventStore for AlwaysOvertaken {
-    async fn append(
+impl Interpose for AlwaysOvertaken {
+    async fn before_append(
         &self,
+        inner: &dyn EventStore,
         stream: &StreamName,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-        request_id: Option<&RequestId>,
-    ) -> Result<AppendOutcome, StoreError> {
+        _events: &[NewEvent],
+    ) -> Result<(), StoreError> {
         let sighting = minsheng_eventstore::codec::encode(&BikeEvent::Sighted {
             reader: "other".into(),
         })
         .unwrap();
-        self.inner
+        inner
             .append(stream, ExpectedVersion::Any, vec![sighting], None)
             .await?;
         self.overtakes.fetch_add(1, Ordering::SeqCst);
-        self.inner
-            .append(stream, expected, events, request_id)
-            .await
-    }
-    async fn read_stream(
-        &self,
-        stream: &StreamName,
-        from: u64,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.inner.read_stream(stream, from, limit).await
-    }
-    async fn read_all(
-        &self,
-        context: &Context,
-        after: Position,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.inner.read_all(context, after, limit).await
-    }
-    async fn subscribe(
-        &self,
-        context: &Context,
-        after: Position,
-    ) -> Result<EventSubscription, StoreError> {
-        self.inner.subscribe(context, after).await
-    }
-    async fn committed_request(&self, id: &RequestId) -> Result<Option<AppendOutcome>, StoreError> {
-        self.inner.committed_request(id).await
-    }
-    async fn load_checkpoint(&self, name: &str) -> Result<Option<Position>, StoreError> {
-        self.inner.load_checkpoint(name).await
-    }
-    async fn save_checkpoint(&self, name: &str, position: Position) -> Result<(), StoreError> {
-        self.inner.save_checkpoint(name, position).await
+        Ok(())
     }
 }
 
@@ -360,9 +324,9 @@ async fn a_command_always_overtaken_gives_up_after_its_attempts() {
         )
         .await
         .unwrap();
-    let contested = Arc::new(AlwaysOvertaken {
+    let contested = Arc::new(Interposed {
         inner: Arc::clone(&store),
-        overtakes: AtomicU64::new(0),
+        hooks: AlwaysOvertaken::default(),
     });
     let runner = CommandRunner::new(contested.clone()).with_max_attempts(3);
     let result = runner
@@ -379,7 +343,7 @@ async fn a_command_always_overtaken_gives_up_after_its_attempts() {
         "{result:?}"
     );
     assert_eq!(
-        contested.overtakes.load(Ordering::SeqCst),
+        contested.hooks.overtakes.load(Ordering::SeqCst),
         3,
         "one reload and retry per attempt"
     );

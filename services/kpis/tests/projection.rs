@@ -10,10 +10,10 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use futures::StreamExt;
 use minsheng_contracts::{Published, vehicle};
+use minsheng_eventstore::interposed::{Interpose, Interposed};
 use minsheng_eventstore::sqlite::SqliteStore;
 use minsheng_eventstore::{
-    AppendOutcome, Context, EventStore, EventSubscription, ExpectedVersion, NewEvent, Position,
-    RecordedEvent, RequestId, StoreError, StreamName,
+    Context, EventStore, EventSubscription, ExpectedVersion, NewEvent, Position, StreamName,
 };
 use minsheng_kpis::domain::book::Kpi;
 use minsheng_kpis::domain::period::Period;
@@ -152,52 +152,18 @@ async fn only_the_leader_saves() {
     );
 }
 
-/// A store whose subscriptions hold back every event after `from` until
-/// the gate opens: a projection that lags behind on purpose.
+/// Subscriptions that hold back every event after `from` until the gate
+/// opens: a projection that lags behind on purpose.
 #[derive(Debug)]
 struct HeldBack {
-    inner: Arc<dyn EventStore>,
     from: Position,
     gate: tokio::sync::watch::Receiver<bool>,
 }
 
-#[async_trait::async_trait]
-impl EventStore for HeldBack {
-    async fn append(
-        &self,
-        stream: &StreamName,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-        request_id: Option<&RequestId>,
-    ) -> Result<AppendOutcome, StoreError> {
-        self.inner
-            .append(stream, expected, events, request_id)
-            .await
-    }
-    async fn read_stream(
-        &self,
-        stream: &StreamName,
-        from_version: u64,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.inner.read_stream(stream, from_version, limit).await
-    }
-    async fn read_all(
-        &self,
-        context: &Context,
-        after: Position,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.inner.read_all(context, after, limit).await
-    }
-    async fn subscribe(
-        &self,
-        context: &Context,
-        after: Position,
-    ) -> Result<EventSubscription, StoreError> {
+impl Interpose for HeldBack {
+    fn subscription(&self, events: EventSubscription) -> EventSubscription {
         let (from, gate) = (self.from, self.gate.clone());
-        let events = self.inner.subscribe(context, after).await?;
-        Ok(events
+        events
             .then(move |event| {
                 let mut gate = gate.clone();
                 async move {
@@ -207,25 +173,7 @@ impl EventStore for HeldBack {
                     event
                 }
             })
-            .boxed())
-    }
-    async fn committed_request(
-        &self,
-        request_id: &RequestId,
-    ) -> Result<Option<AppendOutcome>, StoreError> {
-        self.inner.committed_request(request_id).await
-    }
-    async fn load_checkpoint(&self, name: &str) -> Result<Option<Position>, StoreError> {
-        self.inner.load_checkpoint(name).await
-    }
-    async fn save_checkpoint(&self, name: &str, position: Position) -> Result<(), StoreError> {
-        self.inner.save_checkpoint(name, position).await
-    }
-    async fn load_snapshot(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.load_snapshot(name).await
-    }
-    async fn save_snapshot(&self, name: &str, data: Vec<u8>) -> Result<(), StoreError> {
-        self.inner.save_snapshot(name, data).await
+            .boxed()
     }
 }
 
@@ -241,13 +189,15 @@ async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each
     // the rebuilt book has been swapped in, and must then skip what that
     // book already counted.
     let (open_gate, gate) = tokio::sync::watch::channel(false);
-    let store: Arc<dyn EventStore> = Arc::new(HeldBack {
+    let store: Arc<dyn EventStore> = Arc::new(Interposed {
         inner: sqlite.clone(),
-        from: sqlite
-            .head(&Context::parse("vehicle").unwrap())
-            .await
-            .unwrap(),
-        gate,
+        hooks: HeldBack {
+            from: sqlite
+                .head(&Context::parse("vehicle").unwrap())
+                .await
+                .unwrap(),
+            gate,
+        },
     });
     // A book an earlier, faulty version saved: 7 bikes too many, and the
     // position of the last event, so that following it counts nothing more.

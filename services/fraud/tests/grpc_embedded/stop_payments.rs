@@ -169,9 +169,9 @@ async fn a_request_still_unanswered_when_its_deadline_comes_expires_and_is_not_a
 async fn an_expiry_whose_first_write_fails_is_recorded_by_the_retry_without_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("events.db").display());
-    let store: Arc<dyn minsheng_eventstore::EventStore> = Arc::new(ExpiryFailsOnce {
+    let store: Arc<dyn minsheng_eventstore::EventStore> = Arc::new(Interposed {
         inner: minsheng_runtime::store::open(&url, 1).await.unwrap(),
-        failed: std::sync::atomic::AtomicBool::new(false),
+        hooks: ExpiryFailsOnce::default(),
     });
     let clock = ManualClock::starting_at(chrono::Utc::now());
     let app = spawn_on(store, chrono::Duration::hours(2), Arc::new(clock.clone())).await;

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use minsheng_eventstore::interposed::Interpose;
+pub use minsheng_eventstore::interposed::Interposed;
 use minsheng_eventstore::{Context, EventStore, Position};
 use minsheng_fraud::FraudTarget;
 use minsheng_fraud::app::FraudConfig;
@@ -157,23 +159,21 @@ pub async fn screen(app: &App, numbers: &[&str]) -> Vec<pb::Verdict> {
         .verdicts
 }
 
-/// The store, except that the first append of an expiry fails (a store
-/// away for a moment): what the deadline timer must survive.
-#[derive(Debug)]
+/// The first append of an expiry fails (a store away for a moment): what
+/// the deadline timer must survive.
+#[derive(Debug, Default)]
 pub struct ExpiryFailsOnce {
-    pub inner: Arc<dyn EventStore>,
-    pub failed: std::sync::atomic::AtomicBool,
+    failed: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait::async_trait]
-impl EventStore for ExpiryFailsOnce {
-    async fn append(
+impl Interpose for ExpiryFailsOnce {
+    async fn before_append(
         &self,
-        stream: &minsheng_eventstore::StreamName,
-        expected: minsheng_eventstore::ExpectedVersion,
-        events: Vec<minsheng_eventstore::NewEvent>,
-        request_id: Option<&minsheng_eventstore::RequestId>,
-    ) -> Result<minsheng_eventstore::AppendOutcome, minsheng_eventstore::StoreError> {
+        _inner: &dyn EventStore,
+        _stream: &minsheng_eventstore::StreamName,
+        events: &[minsheng_eventstore::NewEvent],
+    ) -> Result<(), minsheng_eventstore::StoreError> {
         let expiry = events
             .iter()
             .any(|e| e.event_type == "fraud.StopPaymentExpired");
@@ -182,54 +182,7 @@ impl EventStore for ExpiryFailsOnce {
                 "the store is away for a moment".to_owned(),
             ));
         }
-        self.inner
-            .append(stream, expected, events, request_id)
-            .await
-    }
-    async fn read_stream(
-        &self,
-        stream: &minsheng_eventstore::StreamName,
-        from_version: u64,
-        limit: usize,
-    ) -> Result<Vec<minsheng_eventstore::RecordedEvent>, minsheng_eventstore::StoreError> {
-        self.inner.read_stream(stream, from_version, limit).await
-    }
-    async fn read_all(
-        &self,
-        context: &Context,
-        after: Position,
-        limit: usize,
-    ) -> Result<Vec<minsheng_eventstore::RecordedEvent>, minsheng_eventstore::StoreError> {
-        self.inner.read_all(context, after, limit).await
-    }
-    async fn head(&self, context: &Context) -> Result<Position, minsheng_eventstore::StoreError> {
-        self.inner.head(context).await
-    }
-    async fn subscribe(
-        &self,
-        context: &Context,
-        after: Position,
-    ) -> Result<minsheng_eventstore::EventSubscription, minsheng_eventstore::StoreError> {
-        self.inner.subscribe(context, after).await
-    }
-    async fn committed_request(
-        &self,
-        request_id: &minsheng_eventstore::RequestId,
-    ) -> Result<Option<minsheng_eventstore::AppendOutcome>, minsheng_eventstore::StoreError> {
-        self.inner.committed_request(request_id).await
-    }
-    async fn load_checkpoint(
-        &self,
-        name: &str,
-    ) -> Result<Option<Position>, minsheng_eventstore::StoreError> {
-        self.inner.load_checkpoint(name).await
-    }
-    async fn save_checkpoint(
-        &self,
-        name: &str,
-        position: Position,
-    ) -> Result<(), minsheng_eventstore::StoreError> {
-        self.inner.save_checkpoint(name, position).await
+        Ok(())
     }
 }
 

@@ -1,0 +1,113 @@
+//! A store with hooks around appends and subscriptions, for tests that
+//! need a store that fails, races or lags on cue: wrap any store in
+//! [`Interposed`] and implement only the hook needed; everything else goes
+//! straight through.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::envelope::{NewEvent, RecordedEvent};
+use crate::error::StoreError;
+use crate::store::{AppendOutcome, EventStore, EventSubscription, ExpectedVersion, Position};
+use crate::stream::{Context, RequestId, StreamName};
+
+#[async_trait]
+pub trait Interpose: Send + Sync + fmt::Debug + 'static {
+    /// Runs before an append reaches the store (which it may also write
+    /// to, to race it); an error refuses the append, nothing written.
+    async fn before_append(
+        &self,
+        _inner: &dyn EventStore,
+        _stream: &StreamName,
+        _events: &[NewEvent],
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// What a subscription delivers, from what the store delivers.
+    fn subscription(&self, events: EventSubscription) -> EventSubscription {
+        events
+    }
+}
+
+/// `inner`, with `hooks` around it.
+#[derive(Debug)]
+pub struct Interposed<H> {
+    pub inner: Arc<dyn EventStore>,
+    pub hooks: H,
+}
+
+#[async_trait]
+impl<H: Interpose> EventStore for Interposed<H> {
+    async fn append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        request_id: Option<&RequestId>,
+    ) -> Result<AppendOutcome, StoreError> {
+        self.hooks
+            .before_append(self.inner.as_ref(), stream, &events)
+            .await?;
+        self.inner
+            .append(stream, expected, events, request_id)
+            .await
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamName,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.read_stream(stream, from_version, limit).await
+    }
+
+    async fn read_all(
+        &self,
+        context: &Context,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.read_all(context, after, limit).await
+    }
+
+    async fn head(&self, context: &Context) -> Result<Position, StoreError> {
+        self.inner.head(context).await
+    }
+
+    async fn subscribe(
+        &self,
+        context: &Context,
+        after: Position,
+    ) -> Result<EventSubscription, StoreError> {
+        Ok(self
+            .hooks
+            .subscription(self.inner.subscribe(context, after).await?))
+    }
+
+    async fn committed_request(
+        &self,
+        request_id: &RequestId,
+    ) -> Result<Option<AppendOutcome>, StoreError> {
+        self.inner.committed_request(request_id).await
+    }
+
+    async fn load_checkpoint(&self, name: &str) -> Result<Option<Position>, StoreError> {
+        self.inner.load_checkpoint(name).await
+    }
+
+    async fn save_checkpoint(&self, name: &str, position: Position) -> Result<(), StoreError> {
+        self.inner.save_checkpoint(name, position).await
+    }
+
+    async fn load_snapshot(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.load_snapshot(name).await
+    }
+
+    async fn save_snapshot(&self, name: &str, data: Vec<u8>) -> Result<(), StoreError> {
+        self.inner.save_snapshot(name, data).await
+    }
+}
