@@ -1,6 +1,7 @@
 //! Reading a process's Prometheus `/metrics` in a test: one series'
 //! value, by its full name and labels as the text shows them.
 
+#[cfg(feature = "tokio")]
 use std::net::SocketAddr;
 
 /// The value of `series` (`name` or `name{label="v",...}`, exactly as the
