@@ -84,7 +84,9 @@ impl ResidentId {
 /// `minsheng_runtime::person_keys`), 32 hex digits.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct PersonKey(String);
+pub struct PersonKey(
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^[0-9a-f]{32}$")))] String,
+);
 
 impl PersonKey {
     /// Wraps a key computed by the deployment's person keys.

@@ -16,7 +16,9 @@ fn invalid<T>(field: &'static str, expected: &'static str) -> Result<T, InvalidF
 /// 100 million yuan, the largest single loss the centre plans for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Fen(u64);
+pub struct Fen(
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 10_000_000_000_u64)))] u64,
+);
 
 impl Fen {
     pub const MAX: u64 = 100_000_000 * 100;
@@ -50,7 +52,9 @@ pub enum Channel {
 /// letters and digits. Shown masked.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Account(String);
+pub struct Account(
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^[A-Za-z0-9]{6,32}$")))] String,
+);
 
 impl fmt::Debug for Account {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -77,7 +81,9 @@ impl Account {
 /// agreements: 2 to 32 of a-z, 0-9, '-'. Partners' tokens carry it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Institution(String);
+pub struct Institution(
+    #[cfg_attr(feature = "schema", schemars(regex(pattern = r"^[a-z0-9-]{2,32}$")))] String,
+);
 
 impl Institution {
     pub fn parse(field: &'static str, text: &str) -> Result<Self, InvalidField> {
