@@ -20,17 +20,8 @@ pub fn as_role<T>(
     institution: Option<&str>,
     message: T,
 ) -> Request<T> {
-    let token = keys
-        .mint_for(
-            "e2e-test",
-            &[role.to_owned()],
-            institution,
-            Duration::from_secs(600),
-        )
-        .unwrap();
-    let mut request = Request::new(message);
-    minsheng_runtime::auth::attach_bearer(&mut request, &token).unwrap();
-    request
+    keys.request_as("e2e-test", role, institution, message)
+        .unwrap()
 }
 
 pub fn now() -> prost_types::Timestamp {

@@ -1,7 +1,6 @@
 //! The process under test, its clients, tokens and the requests the cases share.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use minsheng_eventstore::interposed::Interpose;
 pub use minsheng_eventstore::interposed::Interposed;
@@ -84,17 +83,9 @@ pub fn as_role<T>(role: &str, message: T) -> Request<T> {
 }
 
 pub fn as_partner_of<T>(role: &str, institution: Option<&str>, message: T) -> Request<T> {
-    let token = keys()
-        .mint_for(
-            &format!("{role}-1"),
-            &[role.to_owned()],
-            institution,
-            Duration::from_secs(600),
-        )
-        .unwrap();
-    let mut request = Request::new(message);
-    minsheng_runtime::auth::attach_bearer(&mut request, &token).unwrap();
-    request
+    keys()
+        .request_as(&format!("{role}-1"), role, institution, message)
+        .unwrap()
 }
 
 pub fn now() -> prost_types::Timestamp {

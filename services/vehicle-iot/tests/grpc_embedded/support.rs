@@ -23,16 +23,6 @@ pub fn keys() -> TokenKeys {
     TokenKeys::from_secret(b"the vehicle tests' signing key!!")
 }
 
-pub fn token(role: &str) -> String {
-    keys()
-        .mint(
-            &format!("{role}-1"),
-            &[role.to_owned()],
-            Duration::from_secs(600),
-        )
-        .unwrap()
-}
-
 pub struct App {
     pub grpc: SocketAddr,
     pub http: SocketAddr,
@@ -98,11 +88,11 @@ impl App {
     }
 }
 
-/// `message` as `role` would send it, with a request id if given.
+/// `message` as `role` would send it.
 pub fn as_role<T>(role: &str, message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    minsheng_runtime::auth::attach_bearer(&mut request, &token(role)).unwrap();
-    request
+    keys()
+        .request_as(&format!("{role}-1"), role, None, message)
+        .unwrap()
 }
 
 pub fn with_request_id<T>(mut request: Request<T>, id: &str) -> Request<T> {
