@@ -101,48 +101,31 @@ fn one_person_listed_twice_under_one_case_is_restricted_until_both_listings_end(
 fn a_gang_case_and_a_fraud_case_with_the_same_id_never_lift_each_others_restriction() {
     let p = person(3);
     // A test producer stands in for gang-cases: same case id, same person.
-    let restrictions = after(&[
-        (
-            "fraud.alert.a9",
-            "fraud.ExitRestrictionImposed",
-            imposed(&p, "Suspect", "WZ-2015-0042"),
-        ),
-        (
-            "gangs.case.g9",
-            "gangs.ExitRestrictionImposed",
-            imposed(&p, "GangMember", "WZ-2015-0042"),
-        ),
-        (
-            "gangs.case.g9",
-            "gangs.ExitRestrictionLifted",
-            lifted(&p, "WZ-2015-0042"),
-        ),
-    ]);
-    assert!(
-        restrictions.is_restricted(&p),
-        "the fraud case's restriction stands"
-    );
-    let restrictions = after(&[
-        (
-            "fraud.alert.a9",
-            "fraud.ExitRestrictionImposed",
-            imposed(&p, "Suspect", "WZ-2015-0042"),
-        ),
-        (
-            "gangs.case.g9",
-            "gangs.ExitRestrictionImposed",
-            imposed(&p, "GangMember", "WZ-2015-0042"),
-        ),
-        (
-            "fraud.alert.a9",
-            "fraud.ExitRestrictionLifted",
-            lifted(&p, "WZ-2015-0042"),
-        ),
-    ]);
-    assert!(
-        restrictions.is_restricted(&p),
-        "the gang case's restriction stands"
-    );
+    let fraud = ("fraud.alert.a9", "fraud");
+    let gangs = ("gangs.case.g9", "gangs");
+    for ((lifting, context), standing) in [(gangs, "fraud"), (fraud, "gangs")] {
+        let restrictions = after(&[
+            (
+                fraud.0,
+                "fraud.ExitRestrictionImposed",
+                imposed(&p, "Suspect", "WZ-2015-0042"),
+            ),
+            (
+                gangs.0,
+                "gangs.ExitRestrictionImposed",
+                imposed(&p, "GangMember", "WZ-2015-0042"),
+            ),
+            (
+                lifting,
+                &format!("{context}.ExitRestrictionLifted"),
+                lifted(&p, "WZ-2015-0042"),
+            ),
+        ]);
+        assert!(
+            restrictions.is_restricted(&p),
+            "lifted by {context}: the {standing} restriction stands"
+        );
+    }
 }
 
 #[test]

@@ -30,6 +30,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use tokio::sync::Notify;
 
+use crate::backoff;
 use crate::clock::Clock;
 use crate::metrics::MetricsRegistry;
 use crate::shutdown::Shutdown;
@@ -37,8 +38,9 @@ use crate::subscription::{FromTheStart, Subscriber, SubscriberError};
 
 /// How often the timer looks at the whole table whatever happens.
 pub const SWEEP: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
-const FIRST_RETRY: chrono::TimeDelta = chrono::TimeDelta::milliseconds(200);
-const LAST_RETRY: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+/// How long a fired deadline waits for its settling event before it is
+/// fired again (the firing may have been lost).
+const REFIRE_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 
 /// What an event does to its stream's deadlines.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,8 +77,9 @@ pub trait Deadlines: Send + Sync + 'static {
 pub struct DeadlineTable {
     by_due: BTreeSet<(DateTime<Utc>, String)>,
     due_of: HashMap<String, DateTime<Utc>>,
-    /// Fired or failed: not to be tried again before this time.
-    retry_at: HashMap<String, (DateTime<Utc>, chrono::TimeDelta)>,
+    /// Fired or failed: not to be tried again before this time, and the
+    /// pause that led there (doubled at the next failure).
+    retry_at: HashMap<String, (DateTime<Utc>, std::time::Duration)>,
 }
 
 impl DeadlineTable {
@@ -127,17 +130,18 @@ impl DeadlineTable {
     /// not fired again before a pause (the firing may have been lost).
     pub fn fired(&mut self, id: &str, now: DateTime<Utc>) {
         self.retry_at
-            .insert(id.to_owned(), (now + LAST_RETRY, LAST_RETRY));
+            .insert(id.to_owned(), (now + REFIRE_AFTER, backoff::LAST));
     }
 
-    /// Firing `id` failed at `now`: tried again after a pause that doubles
-    /// at each failure, up to [`LAST_RETRY`].
+    /// Firing `id` failed at `now`: tried again after the runtime's
+    /// backoff (200 ms, doubling at each failure, at most 30 s).
     pub fn failed(&mut self, id: &str, now: DateTime<Utc>) {
         let pause = self
             .retry_at
             .get(id)
-            .map_or(FIRST_RETRY, |(_, pause)| (*pause * 2).min(LAST_RETRY));
-        self.retry_at.insert(id.to_owned(), (now + pause, pause));
+            .map_or(backoff::FIRST, |(_, pause)| backoff::next(*pause));
+        let wait = chrono::TimeDelta::from_std(pause).unwrap_or(REFIRE_AFTER);
+        self.retry_at.insert(id.to_owned(), (now + wait, pause));
     }
 }
 
@@ -301,15 +305,16 @@ mod tests {
         let now = at(10);
         table.failed("a", now);
         assert!(table.to_fire(now).is_empty(), "not at once");
-        let first = now + FIRST_RETRY;
+        let first_pause = chrono::TimeDelta::from_std(backoff::FIRST).unwrap_or_default();
+        let first = now + first_pause;
         assert_eq!(table.to_fire(first).len(), 1);
         table.failed("a", first);
         assert!(
-            table.to_fire(first + FIRST_RETRY).is_empty(),
+            table.to_fire(first + first_pause).is_empty(),
             "the pause doubled"
         );
-        assert_eq!(table.to_fire(first + FIRST_RETRY * 2).len(), 1);
-        assert_eq!(table.next_wake(first), Some(first + FIRST_RETRY * 2));
+        assert_eq!(table.to_fire(first + first_pause * 2).len(), 1);
+        assert_eq!(table.next_wake(first), Some(first + first_pause * 2));
     }
 
     #[test]
@@ -319,7 +324,7 @@ mod tests {
         table.fired("a", at(10));
         assert!(table.to_fire(at(10)).is_empty());
         assert_eq!(
-            table.to_fire(at(10) + LAST_RETRY).len(),
+            table.to_fire(at(10) + REFIRE_AFTER).len(),
             1,
             "tried again if the firing was lost"
         );

@@ -32,6 +32,7 @@
 //! it in their [`target::TargetContext`].
 
 pub mod auth;
+pub mod backoff;
 pub mod clock;
 pub mod deadlines;
 pub mod grpc;

@@ -19,8 +19,6 @@
 //! keeps its checkpoint with its state, by overriding
 //! [`Subscriber::resume_after`] and [`Subscriber::commit`].
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use futures::{FutureExt, StreamExt};
 use minsheng_eventstore::{Context, EventStore, Position, RecordedEvent, StoreError};
@@ -38,8 +36,6 @@ use crate::shutdown::Shutdown;
 /// Events handled between two checkpoints while catching up; a caught-up
 /// subscriber also saves whenever it runs out of events.
 const CHECKPOINT_EVERY: u64 = 1_000;
-const FIRST_BACKOFF: Duration = Duration::from_millis(200);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubscriberError {
@@ -281,11 +277,19 @@ impl SubscriptionMetrics {
     /// `consumer` skipped an event of `event_type`, which it does not read.
     /// Returns whether it is the first of that type (to log it once).
     pub fn skipped(&self, label: &ConsumerLabel, event_type: &str) -> bool {
-        let counter = self.skipped.get_or_create(&SkippedLabels {
-            consumer: label.consumer.clone(),
-            event_type: event_type.to_owned(),
-        });
-        counter.inc() == 0
+        self.skipped_counter(label, event_type).inc() == 0
+    }
+
+    /// The counter of `consumer`'s skipped events of `event_type`, for a
+    /// consumer that skips many (it keeps the handle rather than build the
+    /// labels per event).
+    pub fn skipped_counter(&self, label: &ConsumerLabel, event_type: &str) -> Counter {
+        self.skipped
+            .get_or_create(&SkippedLabels {
+                consumer: label.consumer.clone(),
+                event_type: event_type.to_owned(),
+            })
+            .clone()
     }
 
     /// What `consumer` has reported so far (zeros before its first event),
@@ -381,7 +385,7 @@ async fn follow_until_shutdown(
     let label = ConsumerLabel {
         consumer: name.clone(),
     };
-    let mut backoff = FIRST_BACKOFF;
+    let mut backoff = crate::backoff::FIRST;
     loop {
         match follow(subscriber, env, component, &label).await {
             Ok(()) => return,
@@ -394,7 +398,7 @@ async fn follow_until_shutdown(
             () = env.shutdown.wait() => return,
             () = tokio::time::sleep(backoff) => {}
         }
-        backoff = (backoff * 2).min(MAX_BACKOFF);
+        backoff = crate::backoff::next(backoff);
     }
 }
 

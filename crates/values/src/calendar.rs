@@ -42,7 +42,13 @@ impl Calendar {
             let from = date(first).map_err(|_| bad.clone())?;
             match kind {
                 "holiday" => {
-                    let to = words.next().and_then(|w| date(w).ok()).unwrap_or(from);
+                    // A second date ends the run; any other word starts the note.
+                    let to = match words.next() {
+                        Some(word) if word.starts_with(|c: char| c.is_ascii_digit()) => {
+                            date(word).map_err(|_| bad.clone())?
+                        }
+                        _ => from,
+                    };
                     if to < from || to - from > Duration::days(31) {
                         return Err(bad);
                     }

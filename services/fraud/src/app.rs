@@ -89,10 +89,6 @@ impl FraudApp {
         self.clock.now()
     }
 
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
-    }
-
     pub fn live(&self) -> &Arc<FraudLive> {
         &self.live
     }

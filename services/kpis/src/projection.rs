@@ -7,7 +7,7 @@
 //! Every replica folds the events into its own copy (that is what its
 //! queries read); only the leader saves snapshots.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ use futures::{FutureExt, StreamExt};
 use minsheng_contracts::ContractError;
 use minsheng_eventstore::{Context, EventStore, Position, RecordedEvent, StoreError};
 use minsheng_runtime::subscription::{ConsumerLabel, SubscriptionMetrics};
+use prometheus_client::metrics::counter::Counter;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::book::KpiBook;
@@ -253,6 +254,8 @@ pub async fn follow(
     tokio::pin!(stop);
     // An event already taken from the subscriptions, not yet counted.
     let mut waiting = None;
+    // Per context and type, the counter of events the book does not read.
+    let mut skipped: BTreeMap<&str, HashMap<String, Counter>> = BTreeMap::new();
     // Events counted that watchers have not heard of yet (a count: the
     // clock is read only once every 1024 of them).
     let (mut unannounced, mut announced_at) = (0u64, Instant::now());
@@ -300,8 +303,21 @@ pub async fn follow(
             }
             if let (Some(metrics), Some(label)) = (metrics, labels.get(context)) {
                 metrics.handled(label, &event);
-                if counted == Some(false) && metrics.skipped(label, &event.event_type) {
-                    tracing::info!(event_type = %event.event_type, "the KPI book does not read this type: skipped (counted in minsheng_subscription_skipped_total)");
+                if counted == Some(false) {
+                    // Most types make no figure: their counters are kept
+                    // here, not looked up by labels built per event.
+                    let by_type = skipped.entry(context).or_default();
+                    match by_type.get(event.event_type.as_str()) {
+                        Some(counter) => {
+                            counter.inc();
+                        }
+                        None => {
+                            tracing::info!(event_type = %event.event_type, "the KPI book does not read this type: skipped (counted in minsheng_subscription_skipped_total)");
+                            let counter = metrics.skipped_counter(label, &event.event_type);
+                            counter.inc();
+                            by_type.insert(event.event_type.clone(), counter);
+                        }
+                    }
                 }
             }
             if behind

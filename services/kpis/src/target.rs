@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use minsheng_leader::LeaderElection;
 use minsheng_proto::kpis::v1 as pb;
+use minsheng_runtime::backoff;
 use minsheng_runtime::shutdown::Shutdown;
 use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
 
@@ -129,11 +130,6 @@ async fn campaign(leader: Arc<dyn LeaderElection>, leading: Arc<AtomicBool>, ret
     }
 }
 
-/// After a failure, the first pause before resuming, doubled at each
-/// failure in a row up to the last.
-const FIRST_BACKOFF: Duration = Duration::from_millis(200);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
-
 /// The projection, until shutdown; after an error it counts a restart and
 /// resumes from the snapshot.
 fn follow_until_stopped(
@@ -148,7 +144,8 @@ fn follow_until_stopped(
         context.subscription_metrics.clone(),
     );
     async move {
-        let mut backoff = FIRST_BACKOFF / 2;
+        // The pause after the last failure in a row, if any.
+        let mut backoff: Option<Duration> = None;
         loop {
             let started = std::time::Instant::now();
             let readiness = readiness.clone();
@@ -170,15 +167,16 @@ fn follow_until_stopped(
                     // schema version stays an error until a newer build runs.
                     let label = projection::consumer_label(error.context().unwrap_or("all"));
                     metrics.restarted(&label, error.reason());
-                    backoff = if started.elapsed() > MAX_BACKOFF {
-                        FIRST_BACKOFF
-                    } else {
-                        (backoff * 2).min(MAX_BACKOFF)
+                    // A run that lasted starts the pauses over.
+                    let pause = match backoff {
+                        Some(pause) if started.elapsed() <= backoff::LAST => backoff::next(pause),
+                        _ => backoff::FIRST,
                     };
-                    tracing::warn!(%error, retry_in = ?backoff, "the KPI projection failed; resuming from its snapshot");
+                    backoff = Some(pause);
+                    tracing::warn!(%error, retry_in = ?pause, "the KPI projection failed; resuming from its snapshot");
                     tokio::select! {
                         () = stop.wait() => return,
-                        () = tokio::time::sleep(backoff) => {}
+                        () = tokio::time::sleep(pause) => {}
                     }
                     if let Err(error) = projection::restore(store.as_ref(), &view).await {
                         tracing::warn!(%error, "cannot read the metrics snapshot");

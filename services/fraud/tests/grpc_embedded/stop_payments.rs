@@ -110,29 +110,7 @@ async fn a_request_still_unanswered_when_its_deadline_comes_expires_and_is_not_a
         Arc::new(clock.clone()),
     )
     .await;
-    let alert_id = app
-        .alerts()
-        .await
-        .report_alert(as_role("fraud-analyst", alert()))
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
-    let stop_payment_id = app
-        .stops()
-        .await
-        .request_stop_payment(as_role(
-            "fraud-analyst",
-            pb::RequestStopPaymentRequest {
-                alert_id: alert_id.clone(),
-                account_index: 0,
-                amount_fen: 100,
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
+    let (alert_id, stop_payment_id) = alert_with_a_stop_payment(&app, 100).await;
     let outcome = async || first_stop_outcome(&app, &alert_id).await;
     eventually("the request shows on its alert", async || {
         outcome().await.is_some()
@@ -175,26 +153,7 @@ async fn an_expiry_whose_first_write_fails_is_recorded_by_the_retry_without_a_re
     });
     let clock = ManualClock::starting_at(chrono::Utc::now());
     let app = spawn_on(store, chrono::Duration::hours(2), Arc::new(clock.clone())).await;
-    let alert_id = app
-        .alerts()
-        .await
-        .report_alert(as_role("fraud-analyst", alert()))
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
-    app.stops()
-        .await
-        .request_stop_payment(as_role(
-            "fraud-analyst",
-            pb::RequestStopPaymentRequest {
-                alert_id: alert_id.clone(),
-                account_index: 0,
-                amount_fen: 100,
-            },
-        ))
-        .await
-        .unwrap();
+    let (alert_id, _) = alert_with_a_stop_payment(&app, 100).await;
     let expired = async || first_stop_outcome(&app, &alert_id).await.as_deref() == Some("expired");
     let failures = async || {
         let series = r#"minsheng_deadlines_fire_failures_total{deadlines="fraud-deadlines"}"#;

@@ -95,6 +95,35 @@ pub fn now() -> prost_types::Timestamp {
     }
 }
 
+/// A reported alert with one stop-payment request of `amount_fen` on its
+/// first account: (alert id, stop-payment id).
+pub async fn alert_with_a_stop_payment(app: &App, amount_fen: i64) -> (String, String) {
+    let alert_id = app
+        .alerts()
+        .await
+        .report_alert(as_role("fraud-analyst", alert()))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    let stop_payment_id = app
+        .stops()
+        .await
+        .request_stop_payment(as_role(
+            "fraud-analyst",
+            pb::RequestStopPaymentRequest {
+                alert_id: alert_id.clone(),
+                account_index: 0,
+                amount_fen,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+    (alert_id, stop_payment_id)
+}
+
 /// An alert as an analyst sees it (`GetAlert`).
 pub async fn alert_view(app: &App, alert_id: &str) -> pb::AlertView {
     app.alerts()
