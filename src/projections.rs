@@ -21,7 +21,12 @@ pub async fn status(store_url: &str) -> anyhow::Result<()> {
     let store = minsheng_runtime::store::open(store_url, 1)
         .await
         .with_context(|| format!("cannot open the store {}", crate::run::redact(store_url)))?;
-    for line in minsheng_kpis::status::saved(store.as_ref()).await? {
+    for line in minsheng_runtime::projection::status::saved(
+        &minsheng_kpis::projection::SPEC,
+        store.as_ref(),
+    )
+    .await?
+    {
         println!("{line}");
     }
     Ok(())

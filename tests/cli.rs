@@ -137,14 +137,12 @@ async fn projections_status_says_where_the_saved_figures_stand() {
     );
 
     // The projection counts and saves on stop; then one more event arrives.
-    let view = minsheng_kpis::projection::KpiView::new();
+    let view = minsheng_kpis::projection::KpiProjection::new(minsheng_kpis::projection::SPEC);
+    view.set_leading(true);
     let (done, caught_up) = tokio::sync::oneshot::channel::<()>();
-    minsheng_kpis::projection::follow(
-        store.clone(),
-        view,
-        minsheng_kpis::projection::SavePolicy::default(),
+    view.follow(
+        store.as_ref(),
         None,
-        || true,
         move || {
             let _ = done.send(());
         },

@@ -88,22 +88,19 @@ async fn fill(store: &dyn EventStore, bikes: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Folds the whole store into a fresh KPI book, as a rebuild of the metrics
+/// Folds the whole store into a fresh KPI book, as a rebuild of the KPI
 /// projection does (no snapshot saved), and times it.
 async fn replay(dir: &std::path::Path) -> anyhow::Result<()> {
     use std::sync::Arc;
     let store: Arc<dyn EventStore> = Arc::new(minsheng_eventstore::sqlite::SqliteStore::open(
         dir.join("events.db"),
     )?);
-    let view = minsheng_kpis::projection::KpiView::new();
+    let view = minsheng_kpis::projection::KpiProjection::new(minsheng_kpis::projection::SPEC);
     let (done, caught_up) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
-    minsheng_kpis::projection::follow(
-        store.clone(),
-        view.clone(),
-        minsheng_kpis::projection::SavePolicy::default(),
+    view.follow(
+        store.as_ref(),
         None,
-        || false,
         move || {
             let _ = done.send(());
         },
@@ -122,21 +119,29 @@ async fn replay(dir: &std::path::Path) -> anyhow::Result<()> {
         total as f64 / elapsed
     );
 
-    // The rebuild's replay (`minsheng projections rebuild metrics`): pages
+    // The rebuild's replay (`minsheng projections rebuild kpis`): pages
     // read ahead on a task of their own while the last one is folded.
-    let mut fresh = minsheng_kpis::projection::Counted::default();
+    let mut fresh =
+        minsheng_runtime::projection::Positioned::<minsheng_kpis::domain::book::KpiBook>::default();
     let started = Instant::now();
-    let replayed = minsheng_kpis::rebuild::replay_into(&store, &mut fresh, 0, &mut |_| {}).await?;
+    let replayed = minsheng_runtime::projection::rebuild::replay_into(
+        &store,
+        minsheng_kpis::projection::SPEC.contexts,
+        &mut fresh,
+        0,
+        &mut |_| {},
+    )
+    .await?;
     let elapsed = started.elapsed().as_secs_f64();
     anyhow::ensure!(
-        fresh.book == view.read(|c| c.book.clone()),
+        fresh.state == view.read(|c| c.state.clone()),
         "the rebuild's book differs from the projection's"
     );
     let events: u64 = view.read(|c| {
         minsheng_kpis::domain::book::Kpi::ALL
             .iter()
             .map(|k| {
-                c.book.value(
+                c.state.value(
                     minsheng_kpis::domain::period::Period::all_of(chrono::Utc::now())[2],
                     *k,
                     None,

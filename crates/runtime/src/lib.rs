@@ -21,6 +21,8 @@
 //!   [`local`] starts one on loopback for tests and the load generator.
 //! - [`store`]: the event store a `--store` URL names; [`metered_store`]
 //!   times its appends.
+//! - [`projection`]: read models folded from several contexts, saved as
+//!   snapshots by the leader, rebuilt beside the live copy.
 //! - [`subscription`]: feeding a subscriber a context's events, with
 //!   checkpoints, restarts, readiness and lag metrics.
 //! - [`metrics`]: the process's Prometheus registry, shared with targets.
@@ -45,6 +47,7 @@ pub mod metered_store;
 pub mod metrics;
 pub mod person_keys;
 pub mod process;
+pub mod projection;
 pub mod secret;
 pub mod shutdown;
 pub mod store;

@@ -119,6 +119,7 @@ pub async fn start(
         mut subscribers,
         singletons,
         deadlines,
+        projections,
     } = registration;
     // Each service's deadlines: a table kept like any read model, and a
     // timer on the leader.
@@ -130,6 +131,32 @@ pub async fn start(
         timers.push((
             name,
             runner.run(leader.clone(), config.clock.clone(), stop.clone()),
+        ));
+    }
+
+    // Each projection: followed on every replica, saved by its leader.
+    let projection_env = crate::projection::run::RunEnv {
+        store: store.clone(),
+        shutdown: stop.clone(),
+        readiness: readiness.clone(),
+        metrics: subscription_metrics.clone(),
+        leader: leader.clone(),
+    };
+    let mut projection_runs = Vec::new();
+    for projection in projections {
+        readiness.set(&projection.readiness(), false);
+        subscribers.push(
+            projection
+                .clone()
+                .rebuild_requests(store.clone())
+                .map_err(|e| TargetError {
+                    target: projection.name(),
+                    reason: e.to_string(),
+                })?,
+        );
+        projection_runs.push((
+            format!("projection {}", projection.name()),
+            projection.run(projection_env.clone()),
         ));
     }
 
@@ -156,6 +183,11 @@ pub async fn start(
     }));
     tasks.extend(
         workers
+            .into_iter()
+            .map(|(name, task)| (name, tokio::spawn(task))),
+    );
+    tasks.extend(
+        projection_runs
             .into_iter()
             .map(|(name, task)| (name, tokio::spawn(task))),
     );

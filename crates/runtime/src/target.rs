@@ -58,6 +58,7 @@ pub struct Registration {
     pub(crate) subscribers: Vec<Box<dyn Subscriber>>,
     pub(crate) singletons: Vec<Box<dyn Subscriber>>,
     pub(crate) deadlines: Vec<Arc<dyn crate::deadlines::Deadlines>>,
+    pub(crate) projections: Vec<Arc<dyn crate::projection::run::Runnable>>,
 }
 
 impl std::fmt::Debug for Registration {
@@ -68,6 +69,14 @@ impl std::fmt::Debug for Registration {
             .field("subscriptions", &self.subscribers.len())
             .field("singleton_subscriptions", &self.singletons.len())
             .field("deadlines", &self.deadlines.len())
+            .field(
+                "projections",
+                &self
+                    .projections
+                    .iter()
+                    .map(|p| p.name())
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -130,6 +139,18 @@ impl Registration {
     /// caught up) and fires them on the leader of their name.
     pub fn deadlines(&mut self, deadlines: impl crate::deadlines::Deadlines) -> &mut Self {
         self.deadlines.push(Arc::new(deadlines));
+        self
+    }
+
+    /// A projection (see [`crate::projection`]): the runtime restores it,
+    /// follows its contexts on every replica (the process is not ready
+    /// until it has caught up), saves it on the leader of its leadership,
+    /// and rebuilds it when another replica was asked to.
+    pub fn projection<M: crate::projection::ReadModel>(
+        &mut self,
+        projection: Arc<crate::projection::Projection<M>>,
+    ) -> &mut Self {
+        self.projections.push(projection);
         self
     }
 

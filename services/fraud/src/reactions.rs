@@ -53,7 +53,11 @@ impl Subscriber for BlockNamedNumbers {
                 actor: Some("fraud-firewall".to_owned()),
                 causation_id: Some(event.event_id.to_string()),
                 correlation_id: event.metadata.correlation_id.clone(),
-                traceparent: event.metadata.traceparent.clone(),
+                // The reaction's own span (the runtime opens one per
+                // traced event, linked to the alert's): the blocks it
+                // writes are followed back through it, not past it.
+                traceparent: minsheng_runtime::telemetry::current_traceparent()
+                    .or_else(|| event.metadata.traceparent.clone()),
                 ..Metadata::default()
             },
         };

@@ -14,7 +14,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 
 use crate::domain::book::Kpi;
 use crate::domain::period::Period;
-use crate::projection::KpiView;
+use crate::projection::KpiProjection;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KpiLabels {
@@ -25,7 +25,7 @@ struct KpiLabels {
 
 #[derive(Debug)]
 pub struct KpiGauges {
-    pub view: Arc<KpiView>,
+    pub view: Arc<KpiProjection>,
     /// Which year and month "this" one is.
     pub clock: Arc<dyn Clock>,
 }
@@ -44,7 +44,7 @@ impl Collector for KpiGauges {
                 for kpi in Kpi::ALL {
                     let scopes = std::iter::once(None).chain(District::all().map(Some));
                     for scope in scopes {
-                        let value = counted.book.value(period, kpi, scope);
+                        let value = counted.state.value(period, kpi, scope);
                         if scope.is_some() && value == 0 {
                             continue;
                         }

@@ -3,7 +3,6 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -13,13 +12,13 @@ use minsheng_proto::kpis::v1 as pb;
 use minsheng_runtime::clock::Clock;
 use minsheng_runtime::grpc::command::command_context;
 use minsheng_runtime::grpc::status;
+use minsheng_runtime::projection::RebuildEvent;
 use minsheng_runtime::shutdown::Shutdown;
 use minsheng_runtime::subscription::SubscriptionMetrics;
 use tonic::{Request, Response, Status};
 
-use crate::projection::KpiView;
+use crate::projection::{KpiProjection, SPEC};
 use crate::query::{self, Figures};
-use crate::rebuild::RebuildEvent;
 
 /// The least time between two answers to one watcher: changes in between
 /// are sent together.
@@ -27,7 +26,7 @@ const WATCH_AT_MOST_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Clone, Debug)]
 pub struct KpisApi {
-    pub(crate) view: Arc<KpiView>,
+    pub(crate) view: Arc<KpiProjection>,
     pub(crate) stop: Shutdown,
     pub(crate) clock: Arc<dyn Clock>,
 }
@@ -51,14 +50,14 @@ fn answer(figures: Figures) -> pb::KpiFigures {
 }
 
 fn read(
-    view: &KpiView,
+    view: &KpiProjection,
     request: &pb::GetKpisRequest,
     now: DateTime<Utc>,
 ) -> Result<pb::KpiFigures, Status> {
     let (period, district) = query::scope(&request.period, &request.district, now)
         .map_err(|e| status::invalid_field(e.field, e.expected))?;
     Ok(answer(
-        view.read(|c| query::figures(&c.book, period, district)),
+        view.read(|c| query::figures(&c.state, period, district)),
     ))
 }
 
@@ -118,19 +117,15 @@ impl pb::kpis_server::Kpis for KpisApi {
 /// `minsheng.kpis.v1.Projections`: operators' rebuild and status.
 #[derive(Debug)]
 pub struct ProjectionsApi {
-    pub(crate) rebuilder: Arc<crate::rebuild::Rebuilder>,
-    /// This replica's name in rebuild requests.
-    pub(crate) replica: String,
+    pub(crate) projection: Arc<KpiProjection>,
     pub(crate) stop: Shutdown,
     pub(crate) store: Arc<dyn EventStore>,
-    pub(crate) view: Arc<KpiView>,
     pub(crate) metrics: SubscriptionMetrics,
-    pub(crate) leading: Arc<AtomicBool>,
 }
 
 /// The one projection there is.
 fn check_projection(name: &str) -> Result<(), Status> {
-    if name == "kpis" {
+    if name == SPEC.name {
         Ok(())
     } else {
         Err(status::invalid_field(
@@ -176,15 +171,13 @@ impl pb::projections_server::Projections for ProjectionsApi {
         check_projection(&request.get_ref().projection)?;
         let context = command_context(&request)?;
         let events = self
-            .rebuilder
-            .start()
+            .projection
+            .start_rebuild(self.store.clone())
             .map_err(|e| Status::failed_precondition(e.to_string()))?;
-        let asked = crate::rebuild_requests::ask_the_others(
-            self.store.as_ref(),
-            &self.replica,
-            context.metadata,
-        )
-        .await;
+        let asked = self
+            .projection
+            .ask_the_others(self.store.as_ref(), context.metadata)
+            .await;
         if let Err(error) = &asked {
             tracing::warn!(%error, "could not ask the other replicas to rebuild the KPI projection");
         }
@@ -202,12 +195,14 @@ impl pb::projections_server::Projections for ProjectionsApi {
         request: Request<pb::StatusRequest>,
     ) -> Result<Response<pb::ProjectionStatus>, Status> {
         check_projection(&request.get_ref().projection)?;
-        let contexts = crate::status::live(self.store.as_ref(), &self.view, &self.metrics)
+        let contexts = self
+            .projection
+            .live(self.store.as_ref(), &self.metrics)
             .await
             .map_err(|e| Status::unavailable(e.to_string()))?;
         Ok(Response::new(pb::ProjectionStatus {
-            leading: self.leading.load(Ordering::SeqCst),
-            rebuilds: self.rebuilder.rebuilds(),
+            leading: self.projection.leading(),
+            rebuilds: self.projection.rebuilds(),
             contexts: contexts
                 .into_iter()
                 .map(|c| pb::ContextStatus {
@@ -215,7 +210,7 @@ impl pb::projections_server::Projections for ProjectionsApi {
                     position: c.position.0,
                     head: c.head.0,
                     lag_seconds: c.lag_seconds,
-                    events_counted: c.events_counted,
+                    events_counted: c.events_folded,
                 })
                 .collect(),
         }))

@@ -17,7 +17,7 @@ use minsheng_runtime::clock::Clock;
 use minsheng_values::InvalidField;
 use serde::Deserialize;
 
-use crate::projection::KpiView;
+use crate::projection::KpiProjection;
 use crate::query;
 
 #[derive(Debug, Deserialize)]
@@ -38,11 +38,11 @@ struct Year {
 /// "this year" is.
 #[derive(Clone, Debug)]
 struct Shared {
-    view: Arc<KpiView>,
+    view: Arc<KpiProjection>,
     clock: Arc<dyn Clock>,
 }
 
-pub fn router(view: Arc<KpiView>, clock: Arc<dyn Clock>) -> axum::Router {
+pub fn router(view: Arc<KpiProjection>, clock: Arc<dyn Clock>) -> axum::Router {
     axum::Router::new()
         .route("/api/v1/kpis", get(kpis))
         .route("/api/v1/kpis/overview", get(overview))
@@ -63,7 +63,7 @@ async fn kpis(State(shared): State<Shared>, Query(scope): Query<Scope>) -> Respo
         Ok((period, district)) => Json(
             shared
                 .view
-                .read(|c| query::figures(&c.book, period, district)),
+                .read(|c| query::figures(&c.state, period, district)),
         )
         .into_response(),
         Err(e) => bad_request(&e),
@@ -73,8 +73,8 @@ async fn kpis(State(shared): State<Shared>, Query(scope): Query<Scope>) -> Respo
 async fn overview(State(shared): State<Shared>, Query(year): Query<Year>) -> Response {
     let now = shared.clock.now();
     shared.view.read(
-        |counted| match query::overview_year(&counted.book, &year.year, now) {
-            Ok(year) => Json(query::overview(&counted.book, year)).into_response(),
+        |counted| match query::overview_year(&counted.state, &year.year, now) {
+            Ok(year) => Json(query::overview(&counted.state, year)).into_response(),
             Err(e) => bad_request(&e),
         },
     )

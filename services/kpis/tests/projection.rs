@@ -15,9 +15,10 @@ use minsheng_eventstore::sqlite::SqliteStore;
 use minsheng_eventstore::{
     Context, EventStore, EventSubscription, ExpectedVersion, NewEvent, Position, StreamName,
 };
-use minsheng_kpis::domain::book::Kpi;
+use minsheng_kpis::domain::book::{Kpi, KpiBook};
 use minsheng_kpis::domain::period::Period;
-use minsheng_kpis::projection::{self, KpiView, SavePolicy};
+use minsheng_kpis::projection::{KpiProjection, SPEC};
+use minsheng_runtime::projection::{Positioned, SavePolicy, Spec, rebuild::replay_into};
 use minsheng_values::{District, PersonKey, Phone};
 
 async fn register(store: &dyn EventStore, n: u32) {
@@ -43,14 +44,29 @@ async fn register(store: &dyn EventStore, n: u32) {
         .unwrap();
 }
 
-fn registered(view: &KpiView) -> u64 {
+/// The KPI projection, saving by `policy`.
+fn kpis(policy: SavePolicy) -> Arc<KpiProjection> {
+    KpiProjection::new(Spec {
+        save: policy,
+        ..SPEC
+    })
+}
+
+/// A fresh copy, restored from the snapshot.
+async fn restored(store: &dyn EventStore) -> Arc<KpiProjection> {
+    let saved = KpiProjection::new(SPEC);
+    saved.restore(store).await.unwrap();
+    saved
+}
+
+fn registered(view: &KpiProjection) -> u64 {
     view.read(|c| {
-        c.book
+        c.state
             .value(Period::Year(2015), Kpi::EbikesRegistered, None)
     })
 }
 
-async fn wait_for(view: &KpiView, n: u64) {
+async fn wait_for(view: &KpiProjection, n: u64) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while registered(view) != n {
         assert!(
@@ -71,52 +87,48 @@ async fn a_projection_killed_between_snapshots_counts_every_event_once() {
         register(store.as_ref(), n).await;
     }
     // Saves every 100 events, then is killed (aborted, no last save).
-    let view = KpiView::new();
-    projection::restore(store.as_ref(), &view).await.unwrap();
     let policy = SavePolicy {
         every_events: 100,
         every: Duration::from_secs(3600),
     };
-    let running = tokio::spawn(projection::follow(
-        store.clone(),
-        view.clone(),
-        policy,
-        None,
-        || true,
-        || {},
-        std::future::pending(),
-    ));
+    let view = kpis(policy);
+    view.restore(store.as_ref()).await.unwrap();
+    view.set_leading(true);
+    let running = tokio::spawn({
+        let (view, store) = (view.clone(), store.clone());
+        async move {
+            view.follow(store.as_ref(), None, || {}, std::future::pending())
+                .await
+        }
+    });
     wait_for(&view, 250).await;
     running.abort();
     let _ = running.await;
 
     // What was saved is a consistent cut: 200 counted, positions at the 200th.
-    let saved = KpiView::new();
-    projection::restore(store.as_ref(), &saved).await.unwrap();
+    let saved = kpis(policy);
+    saved.restore(store.as_ref()).await.unwrap();
+    saved.set_leading(true);
     assert_eq!(registered(&saved), 200);
 
     for n in 250..300 {
         register(store.as_ref(), n).await;
     }
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let resumed = tokio::spawn(projection::follow(
-        store.clone(),
-        saved.clone(),
-        policy,
-        None,
-        || true,
-        || {},
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let resumed = tokio::spawn({
+        let (saved, store) = (saved.clone(), store.clone());
+        async move {
+            let stop = async {
+                let _ = stopped.await;
+            };
+            saved.follow(store.as_ref(), None, || {}, stop).await
+        }
+    });
     wait_for(&saved, 300).await;
     let _ = stop.send(());
     resumed.await.unwrap().unwrap();
     // Stopping saved the rest.
-    let again = KpiView::new();
-    projection::restore(store.as_ref(), &again).await.unwrap();
-    assert_eq!(registered(&again), 300);
+    assert_eq!(registered(&*restored(store.as_ref()).await), 300);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,29 +139,24 @@ async fn only_the_leader_saves() {
     for n in 0..10 {
         register(store.as_ref(), n).await;
     }
-    let view = KpiView::new();
+    let view = kpis(SavePolicy {
+        every_events: 1,
+        every: Duration::from_millis(1),
+    });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let follower = tokio::spawn(projection::follow(
-        store.clone(),
-        view.clone(),
-        SavePolicy {
-            every_events: 1,
-            every: Duration::from_millis(1),
-        },
-        None,
-        || false,
-        || {},
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let follower = tokio::spawn({
+        let (view, store) = (view.clone(), store.clone());
+        async move {
+            let stop = async {
+                let _ = stopped.await;
+            };
+            view.follow(store.as_ref(), None, || {}, stop).await
+        }
+    });
     wait_for(&view, 10).await;
     let _ = stop.send(());
     follower.await.unwrap().unwrap();
-    assert_eq!(
-        store.load_snapshot(projection::SNAPSHOT).await.unwrap(),
-        None
-    );
+    assert_eq!(store.load_snapshot(SPEC.snapshot).await.unwrap(), None);
 }
 
 /// Subscriptions that hold back every event after `from` until the gate
@@ -201,34 +208,33 @@ async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each
     });
     // A book an earlier, faulty version saved: 7 bikes too many, and the
     // position of the last event, so that following it counts nothing more.
-    let mut wrong = projection::Counted::default();
-    minsheng_kpis::rebuild::replay_into(&store, &mut wrong, 0, &mut |_| {})
+    let mut wrong = Positioned::<KpiBook>::default();
+    replay_into(&store, SPEC.contexts, &mut wrong, 0, &mut |_| {})
         .await
         .unwrap();
-    wrong.book.add(
+    wrong.state.add(
         Utc.with_ymd_and_hms(2015, 5, 1, 4, 0, 0).unwrap(),
         Kpi::EbikesRegistered,
         None,
         7,
     );
     store
-        .save_snapshot(projection::SNAPSHOT, serde_json::to_vec(&wrong).unwrap())
+        .save_snapshot(SPEC.snapshot, serde_json::to_vec(&wrong).unwrap())
         .await
         .unwrap();
-    let view = KpiView::new();
-    projection::restore(store.as_ref(), &view).await.unwrap();
-    let following = tokio::spawn(projection::follow(
-        store.clone(),
-        view.clone(),
-        SavePolicy {
-            every_events: 100,
-            every: Duration::from_millis(50),
-        },
-        None,
-        || true,
-        || {},
-        std::future::pending(),
-    ));
+    let view = kpis(SavePolicy {
+        every_events: 100,
+        every: Duration::from_millis(50),
+    });
+    view.restore(store.as_ref()).await.unwrap();
+    view.set_leading(true);
+    let following = tokio::spawn({
+        let (view, store) = (view.clone(), store.clone());
+        async move {
+            view.follow(store.as_ref(), None, || {}, std::future::pending())
+                .await
+        }
+    });
     wait_for(&view, 3007).await;
 
     // Registrations go on while the rebuild runs, and the view answers.
@@ -241,10 +247,10 @@ async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each
         })
     };
     let mut reports = Vec::new();
-    let replayed =
-        minsheng_kpis::rebuild::rebuild(store.clone(), &view, &mut |p| reports.push(p.clone()))
-            .await
-            .unwrap();
+    let replayed = view
+        .rebuild(&store, &mut |p| reports.push(p.clone()))
+        .await
+        .unwrap();
     assert!(replayed >= 3000, "replayed {replayed}");
     assert!(
         reports.windows(2).all(|w| w[0].replayed <= w[1].replayed),
@@ -273,16 +279,14 @@ async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each
 
     // The swapped-in book is what a fresh fold of the whole store gives,
     // and it is what the leader saved.
-    let mut fresh = projection::Counted::default();
-    minsheng_kpis::rebuild::replay_into(&store, &mut fresh, 0, &mut |_| {})
+    let mut fresh = Positioned::default();
+    replay_into(&store, SPEC.contexts, &mut fresh, 0, &mut |_| {})
         .await
         .unwrap();
-    assert_eq!(view.read(|c| c.book.clone()), fresh.book);
+    assert_eq!(view.read(|c| c.state.clone()), fresh.state);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let saved = KpiView::new();
-        projection::restore(store.as_ref(), &saved).await.unwrap();
-        if registered(&saved) == 5001 {
+        if registered(&*restored(store.as_ref()).await) == 5001 {
             break;
         }
         assert!(
@@ -313,10 +317,8 @@ async fn a_leader_that_stops_saves_what_it_counted_on_the_way_out() {
     .await
     .unwrap();
     process.stop().await.unwrap();
-    let saved = KpiView::new();
-    projection::restore(store.as_ref(), &saved).await.unwrap();
     assert_eq!(
-        registered(&saved),
+        registered(&*restored(store.as_ref()).await),
         10,
         "the leader saved its book before it gave the leadership up"
     );
