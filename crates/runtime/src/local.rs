@@ -24,6 +24,7 @@ pub struct LocalProcess {
     pub grpc: SocketAddr,
     pub http: SocketAddr,
     pub shutdown: Shutdown,
+    followers: process::Followers,
     stopped: tokio::task::JoinHandle<Result<(), ProcessError>>,
 }
 
@@ -71,11 +72,42 @@ pub async fn start_with_clock(
         grpc: running.grpc_addr,
         http: running.http_addr,
         shutdown,
+        followers: running.followers().clone(),
         stopped: tokio::spawn(running.wait()),
     })
 }
 
 impl LocalProcess {
+    /// Who follows which context here, and where they stand now.
+    pub fn followers(&self) -> &process::Followers {
+        &self.followers
+    }
+
+    /// Waits (within 30 s) until every subscription, deadline table and
+    /// projection of this process that follows `context` has handled the
+    /// context's last event as it is now: what a test asks before reading
+    /// a read model, rather than scraping `/metrics`.
+    pub async fn caught_up(&self, context: &str) -> Result<(), ProcessError> {
+        let within = tokio::time::Instant::now() + READY_WITHIN;
+        loop {
+            if self
+                .followers
+                .caught_up(context)
+                .await
+                .map_err(std::io::Error::other)?
+            {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= within {
+                return Err(std::io::Error::other(format!(
+                    "the followers of {context} did not catch up within 30 s"
+                ))
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Stops the process and waits until it has (within 30 s).
     pub async fn stop(self) -> Result<(), ProcessError> {
         self.shutdown.trigger();

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use minsheng_eventstore::EventStore;
+use minsheng_eventstore::{EventStore, StoreError};
 use minsheng_leader::LeaderElection;
 
 use crate::auth::TokenKeys;
@@ -76,6 +76,34 @@ pub struct RunningProcess {
     stopped: Shutdown,
     shutdown_grace: Duration,
     readiness: Readiness,
+    /// Who follows which context on every replica (subscriptions, deadline
+    /// tables, projections), and where they stand: see
+    /// [`RunningProcess::followers`].
+    followers: Followers,
+}
+
+/// The consumers of a process that follow a context on every replica, and
+/// their metrics, for a test to ask whether they have caught up.
+#[derive(Clone, Debug)]
+pub struct Followers {
+    pub store: Arc<dyn EventStore>,
+    pub metrics: SubscriptionMetrics,
+    pub consumers: Vec<(String, crate::subscription::ConsumerLabel)>,
+}
+
+impl Followers {
+    /// Whether every consumer of `context` has handled its last event.
+    pub async fn caught_up(&self, context: &str) -> Result<bool, StoreError> {
+        let head = self
+            .store
+            .head(&minsheng_eventstore::Context::parse(context)?)
+            .await?;
+        Ok(self
+            .consumers
+            .iter()
+            .filter(|(followed, _)| followed == context)
+            .all(|(_, label)| self.metrics.reading(label).position >= head.0))
+    }
 }
 
 pub async fn start(
@@ -143,8 +171,10 @@ pub async fn start(
         leader: leader.clone(),
     };
     let mut projection_runs = Vec::new();
+    let mut consumers = Vec::new();
     for projection in projections {
         readiness.set(&projection.readiness(), false);
+        consumers.extend(projection.consumers());
         subscribers.push(
             projection
                 .clone()
@@ -160,6 +190,17 @@ pub async fn start(
         ));
     }
 
+    consumers.extend(subscribers.iter().map(|subscriber| {
+        (
+            subscriber.context().as_str().to_owned(),
+            crate::subscription::ConsumerLabel::new(subscriber.name()),
+        )
+    }));
+    let followers = Followers {
+        store: store.clone(),
+        metrics: subscription_metrics.clone(),
+        consumers,
+    };
     let subscription_env = SubscriptionEnv {
         store,
         readiness: readiness.clone(),
@@ -242,6 +283,7 @@ pub async fn start(
         stopped: stop,
         shutdown_grace: config.shutdown_grace,
         readiness: ready,
+        followers,
     })
 }
 
@@ -263,6 +305,11 @@ impl RunningProcess {
     /// The process's readiness, to wait on before sending it traffic.
     pub fn readiness(&self) -> &Readiness {
         &self.readiness
+    }
+
+    /// Who follows which context here, and where they stand.
+    pub fn followers(&self) -> &Followers {
+        &self.followers
     }
 
     /// Waits until the servers have stopped (after the shutdown signal and

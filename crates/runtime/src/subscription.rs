@@ -298,16 +298,20 @@ impl SubscriptionMetrics {
         ConsumerReading {
             lag_seconds: self.lag.get(label).map_or(0.0, |lag| lag.get()),
             events: self.events.get(label).map_or(0, |events| events.get()),
+            position: self
+                .position
+                .get(label)
+                .map_or(0, |position| u64::try_from(position.get()).unwrap_or(0)),
         }
     }
 }
 
-/// One consumer's lag and event count, read back (its position is the
-/// consumer's own to tell).
+/// One consumer's lag, event count and last position handled, read back.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct ConsumerReading {
     pub lag_seconds: f64,
     pub events: u64,
+    pub position: u64,
 }
 
 /// Everything [`run`] needs beside the subscriber.

@@ -30,9 +30,9 @@ pub struct TargetContext {
     pub readiness: Readiness,
     /// Where a target registers its own metrics.
     pub metrics: MetricsRegistry,
-    /// The process's gRPC limits; a target sets
-    /// `max_decoding_message_size(limits.max_message_bytes)` on each service
-    /// it registers (tonic takes it per service, not per server).
+    /// The process's gRPC limits; [`grpc_servers!`](crate::grpc_servers)
+    /// sets them on each service a target registers (tonic takes the
+    /// message limit per service, not per server).
     pub limits: crate::grpc::GrpcLimits,
     /// The process's consumer metrics (lag, position, events), for
     /// targets that follow events outside [`Registration::subscription`].
@@ -105,7 +105,10 @@ impl Registration {
             table.allow(&format!("/{}/{method}", S::NAME), roles)
         });
         self.service_names.push(S::NAME);
-        self.descriptors.push(descriptors);
+        // One copy of each set however many of its services register.
+        if !self.descriptors.contains(&descriptors) {
+            self.descriptors.push(descriptors);
+        }
         self.routes.add_service(service);
         self
     }
@@ -160,6 +163,37 @@ impl Registration {
         self.workers.push((name.to_owned(), task));
         self
     }
+}
+
+/// Registers a target's tonic-generated gRPC servers, each with the
+/// process's message limit (`context.limits`) and who may call which
+/// method, and their descriptor set once: tonic takes the limit per server
+/// (an inherent method of each generated type, behind no trait), so this
+/// is the one place a target sets it.
+///
+/// ```ignore
+/// minsheng_runtime::grpc_servers!(
+///     registration,
+///     context,
+///     minsheng_proto::FILE_DESCRIPTOR_SET,
+///     [
+///         (KpisServer::new(api), &[("GetKpis", &[OFFICER, VIEWER])]),
+///         (ProjectionsServer::new(ops), &[("Rebuild", &[OPERATOR])]),
+///     ]
+/// );
+/// ```
+#[macro_export]
+macro_rules! grpc_servers {
+    ($registration:expr, $context:expr, $descriptors:expr, [
+        $(($server:expr, $access:expr)),+ $(,)?
+    ]) => {{
+        let registration: &mut $crate::target::Registration = $registration;
+        let limit = $context.limits.max_message_bytes;
+        $(
+            registration.grpc($server.max_decoding_message_size(limit), $descriptors, $access);
+        )+
+        registration
+    }};
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -43,58 +43,55 @@ impl Target for FraudTarget {
             self.config.clone(),
             context.clock.clone(),
         ));
-        let max = context.limits.max_message_bytes;
-        let descriptors = minsheng_proto::FILE_DESCRIPTOR_SET;
+        minsheng_runtime::grpc_servers!(
+            registration,
+            context,
+            minsheng_proto::FILE_DESCRIPTOR_SET,
+            [
+                (
+                    pb::alerts_server::AlertsServer::new(AlertsApi { app: app.clone() }),
+                    &[
+                        ("ReportAlert", &[ANALYST]),
+                        ("TriageAlert", &[ANALYST]),
+                        ("LinkAlertToCase", &[ANALYST]),
+                        ("NameSuspect", &[ANALYST]),
+                        ("CloseAlert", &[ANALYST]),
+                        ("GetAlert", &[ANALYST]),
+                        ("GetTotals", &[ANALYST, OFFICER]),
+                    ]
+                ),
+                (
+                    pb::stop_payments_server::StopPaymentsServer::new(StopPaymentsApi {
+                        app: app.clone(),
+                    }),
+                    &[
+                        ("RequestStopPayment", &[ANALYST]),
+                        ("AnswerStopPayment", &[PARTNER]),
+                    ]
+                ),
+                (
+                    pb::firewall_server::FirewallServer::new(FirewallApi { app: app.clone() }),
+                    &[
+                        ("BlockNumber", &[ANALYST]),
+                        ("UnblockNumber", &[ANALYST]),
+                        ("GetNumberHistory", &[ANALYST]),
+                        ("Screen", &[PARTNER]),
+                        ("ScreenStream", &[PARTNER]),
+                        ("ReportInterception", &[PARTNER]),
+                    ]
+                ),
+                (
+                    pb::fugitives_server::FugitivesServer::new(FugitivesApi { app: app.clone() }),
+                    &[
+                        ("ListFugitive", &[OFFICER]),
+                        ("LocateFugitive", &[OFFICER]),
+                        ("RecordReturn", &[OFFICER]),
+                        ("DelistFugitive", &[OFFICER]),
+                    ]
+                ),
+            ]
+        );
         registration
-            .grpc(
-                pb::alerts_server::AlertsServer::new(AlertsApi { app: app.clone() })
-                    .max_decoding_message_size(max),
-                descriptors,
-                &[
-                    ("ReportAlert", &[ANALYST]),
-                    ("TriageAlert", &[ANALYST]),
-                    ("LinkAlertToCase", &[ANALYST]),
-                    ("NameSuspect", &[ANALYST]),
-                    ("CloseAlert", &[ANALYST]),
-                    ("GetAlert", &[ANALYST]),
-                    ("GetTotals", &[ANALYST, OFFICER]),
-                ],
-            )
-            .grpc(
-                pb::stop_payments_server::StopPaymentsServer::new(StopPaymentsApi {
-                    app: app.clone(),
-                })
-                .max_decoding_message_size(max),
-                descriptors,
-                &[
-                    ("RequestStopPayment", &[ANALYST]),
-                    ("AnswerStopPayment", &[PARTNER]),
-                ],
-            )
-            .grpc(
-                pb::firewall_server::FirewallServer::new(FirewallApi { app: app.clone() })
-                    .max_decoding_message_size(max),
-                descriptors,
-                &[
-                    ("BlockNumber", &[ANALYST]),
-                    ("UnblockNumber", &[ANALYST]),
-                    ("GetNumberHistory", &[ANALYST]),
-                    ("Screen", &[PARTNER]),
-                    ("ScreenStream", &[PARTNER]),
-                    ("ReportInterception", &[PARTNER]),
-                ],
-            )
-            .grpc(
-                pb::fugitives_server::FugitivesServer::new(FugitivesApi { app: app.clone() })
-                    .max_decoding_message_size(max),
-                descriptors,
-                &[
-                    ("ListFugitive", &[OFFICER]),
-                    ("LocateFugitive", &[OFFICER]),
-                    ("RecordReturn", &[OFFICER]),
-                    ("DelistFugitive", &[OFFICER]),
-                ],
-            )
             .subscription(live::subscriber(live, fraud.clone()))
             .singleton_subscription(crate::reactions::BlockNamedNumbers::new(
                 app.clone(),

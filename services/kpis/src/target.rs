@@ -38,31 +38,34 @@ impl Target for KpisTarget {
                 clock: context.clock.clone(),
             }));
         });
+        minsheng_runtime::grpc_servers!(
+            registration,
+            context,
+            minsheng_proto::FILE_DESCRIPTOR_SET,
+            [
+                (
+                    pb::kpis_server::KpisServer::new(KpisApi {
+                        view: projection.clone(),
+                        stop: context.shutdown.clone(),
+                        clock: context.clock.clone(),
+                    }),
+                    &[
+                        ("GetKpis", &[OFFICER, ANALYST, VIEWER]),
+                        ("WatchKpis", &[OFFICER, ANALYST, VIEWER]),
+                    ]
+                ),
+                (
+                    pb::projections_server::ProjectionsServer::new(ProjectionsApi {
+                        projection: projection.clone(),
+                        stop: context.shutdown.clone(),
+                        store: context.store.clone(),
+                        metrics: context.subscription_metrics.clone(),
+                    }),
+                    &[("Rebuild", &[OPERATOR]), ("Status", &[OPERATOR, VIEWER])]
+                ),
+            ]
+        );
         registration
-            .grpc(
-                pb::kpis_server::KpisServer::new(KpisApi {
-                    view: projection.clone(),
-                    stop: context.shutdown.clone(),
-                    clock: context.clock.clone(),
-                })
-                .max_decoding_message_size(context.limits.max_message_bytes),
-                minsheng_proto::FILE_DESCRIPTOR_SET,
-                &[
-                    ("GetKpis", &[OFFICER, ANALYST, VIEWER]),
-                    ("WatchKpis", &[OFFICER, ANALYST, VIEWER]),
-                ],
-            )
-            .grpc(
-                pb::projections_server::ProjectionsServer::new(ProjectionsApi {
-                    projection: projection.clone(),
-                    stop: context.shutdown.clone(),
-                    store: context.store.clone(),
-                    metrics: context.subscription_metrics.clone(),
-                })
-                .max_decoding_message_size(context.limits.max_message_bytes),
-                minsheng_proto::FILE_DESCRIPTOR_SET,
-                &[("Rebuild", &[OPERATOR]), ("Status", &[OPERATOR, VIEWER])],
-            )
             .http(crate::http::router(
                 projection.clone(),
                 context.clock.clone(),

@@ -66,68 +66,63 @@ impl Target for VehicleIotTarget {
             SightingMetrics::register(&context.metrics),
             context.clock.clone(),
         ));
-        let max = context.limits.max_message_bytes;
-        registration
-            .grpc(
-                pb::ebikes_server::EbikesServer::new(EbikesApi { app: app.clone() })
-                    .max_decoding_message_size(max),
-                minsheng_proto::FILE_DESCRIPTOR_SET,
-                &[
-                    ("RegisterEbike", &[CLERK]),
-                    ("DeregisterEbike", &[CLERK]),
-                    ("ReportStolen", &[OFFICER]),
-                    ("RecordRecovery", &[OFFICER]),
-                    ("ReturnToOwner", &[OFFICER]),
-                    ("RecordCaseSolved", &[OFFICER]),
-                    ("GetEbike", &[OFFICER, CLERK]),
-                ],
-            )
-            .grpc(
-                pb::readers_server::ReadersServer::new(ReadersApi { app: app.clone() })
-                    .max_decoding_message_size(max),
-                minsheng_proto::FILE_DESCRIPTOR_SET,
-                &[
-                    ("InstallReader", &[IOT_ADMIN]),
-                    ("RetireReader", &[IOT_ADMIN]),
-                ],
-            )
-            .grpc(
-                pb::sightings_server::SightingsServer::new(SightingsApi {
-                    app: app.clone(),
-                    stop: context.shutdown.clone(),
-                })
-                .max_decoding_message_size(max),
-                minsheng_proto::FILE_DESCRIPTOR_SET,
-                &[
-                    ("RecordSightings", &[READER]),
-                    ("RecordSightingBatch", &[READER]),
-                    ("WatchHits", &[OFFICER]),
-                    ("ListHits", &[OFFICER]),
-                ],
-            )
-            .grpc(
-                pb::resident_cards_server::ResidentCardsServer::new(ResidentCardsApi {
-                    app: app.clone(),
-                })
-                .max_decoding_message_size(max),
-                minsheng_proto::FILE_DESCRIPTOR_SET,
-                &[
-                    ("IssueCard", &[CLERK]),
-                    ("RenewCard", &[CLERK]),
-                    ("MoveOut", &[CLERK]),
-                ],
-            )
-            .grpc(
-                pb::rental_rooms_server::RentalRoomsServer::new(RentalRoomsApi { app })
-                    .max_decoding_message_size(max),
-                minsheng_proto::FILE_DESCRIPTOR_SET,
-                &[
-                    ("RegisterRoom", &[CLERK]),
-                    ("CheckIn", &[CLERK]),
-                    ("CheckOut", &[CLERK]),
-                ],
-            )
-            .subscription(live::subscriber(live, vehicle));
+        minsheng_runtime::grpc_servers!(
+            registration,
+            context,
+            minsheng_proto::FILE_DESCRIPTOR_SET,
+            [
+                (
+                    pb::ebikes_server::EbikesServer::new(EbikesApi { app: app.clone() }),
+                    &[
+                        ("RegisterEbike", &[CLERK]),
+                        ("DeregisterEbike", &[CLERK]),
+                        ("ReportStolen", &[OFFICER]),
+                        ("RecordRecovery", &[OFFICER]),
+                        ("ReturnToOwner", &[OFFICER]),
+                        ("RecordCaseSolved", &[OFFICER]),
+                        ("GetEbike", &[OFFICER, CLERK]),
+                    ]
+                ),
+                (
+                    pb::readers_server::ReadersServer::new(ReadersApi { app: app.clone() }),
+                    &[
+                        ("InstallReader", &[IOT_ADMIN]),
+                        ("RetireReader", &[IOT_ADMIN]),
+                    ]
+                ),
+                (
+                    pb::sightings_server::SightingsServer::new(SightingsApi {
+                        app: app.clone(),
+                        stop: context.shutdown.clone(),
+                    }),
+                    &[
+                        ("RecordSightings", &[READER]),
+                        ("RecordSightingBatch", &[READER]),
+                        ("WatchHits", &[OFFICER]),
+                        ("ListHits", &[OFFICER]),
+                    ]
+                ),
+                (
+                    pb::resident_cards_server::ResidentCardsServer::new(ResidentCardsApi {
+                        app: app.clone(),
+                    }),
+                    &[
+                        ("IssueCard", &[CLERK]),
+                        ("RenewCard", &[CLERK]),
+                        ("MoveOut", &[CLERK]),
+                    ]
+                ),
+                (
+                    pb::rental_rooms_server::RentalRoomsServer::new(RentalRoomsApi { app }),
+                    &[
+                        ("RegisterRoom", &[CLERK]),
+                        ("CheckIn", &[CLERK]),
+                        ("CheckOut", &[CLERK]),
+                    ]
+                ),
+            ]
+        );
+        registration.subscription(live::subscriber(live, vehicle));
         Ok(())
     }
 }

@@ -32,6 +32,8 @@ pub(crate) trait Runnable: Send + Sync {
     fn name(&self) -> &'static str;
     /// Its readiness component (not ready until it has caught up).
     fn readiness(&self) -> String;
+    /// Its consumer on `/metrics` for each context it follows.
+    fn consumers(&self) -> Vec<(String, crate::subscription::ConsumerLabel)>;
     /// Folds until shutdown, campaigning for the leadership meanwhile.
     fn run(self: Arc<Self>, env: RunEnv) -> BoxFuture<'static, ()>;
     /// Its rebuild requests' subscriber.
@@ -48,6 +50,14 @@ impl<M: ReadModel> Runnable for Projection<M> {
 
     fn readiness(&self) -> String {
         self.spec.readiness()
+    }
+
+    fn consumers(&self) -> Vec<(String, crate::subscription::ConsumerLabel)> {
+        self.spec
+            .contexts
+            .iter()
+            .map(|c| ((*c).to_owned(), self.spec.consumer_label(c)))
+            .collect()
     }
 
     fn run(self: Arc<Self>, env: RunEnv) -> BoxFuture<'static, ()> {

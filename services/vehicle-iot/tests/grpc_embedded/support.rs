@@ -12,7 +12,6 @@ use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_runtime::target::Target;
-use minsheng_testkit::eventually;
 use minsheng_vehicle_iot::VehicleIotTarget;
 use tonic::Request;
 use tonic::transport::Channel;
@@ -205,19 +204,5 @@ pub async fn city_with_a_stolen_bike(app: &App) {
 
 /// Waits until the live read models have seen every event written so far.
 pub async fn stolen_known(app: &App) {
-    let head = app
-        .store
-        .head(&Context::parse("vehicle").unwrap())
-        .await
-        .unwrap();
-    eventually("the live view caught up", async || {
-        let (_, metrics) = http_get(app.http, "/metrics").await;
-        let prefix = "minsheng_subscription_position{consumer=\"vehicle-live\"} ";
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(prefix))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .is_some_and(|position| position >= head.0)
-    })
-    .await;
+    app.process.caught_up("vehicle").await.unwrap();
 }
