@@ -111,3 +111,30 @@ impl<H: Interpose> EventStore for Interposed<H> {
         self.inner.save_snapshot(name, data).await
     }
 }
+
+/// Subscriptions that hold back every event after `after` until `gate`
+/// says open: a follower that lags on purpose (a projection behind a
+/// rebuild, a read model a test must see not caught up).
+#[derive(Debug)]
+pub struct HeldBack {
+    pub after: Position,
+    pub gate: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Interpose for HeldBack {
+    fn subscription(&self, events: EventSubscription) -> EventSubscription {
+        use futures::StreamExt;
+        let (after, gate) = (self.after, self.gate.clone());
+        events
+            .then(move |event| {
+                let mut gate = gate.clone();
+                async move {
+                    if event.as_ref().is_ok_and(|e| e.position > after) {
+                        let _ = gate.wait_for(|open| *open).await;
+                    }
+                    event
+                }
+            })
+            .boxed()
+    }
+}

@@ -171,7 +171,7 @@ impl Registration {
 /// (an inherent method of each generated type, behind no trait), so this
 /// is the one place a target sets it.
 ///
-/// ```ignore
+/// ```text
 /// minsheng_runtime::grpc_servers!(
 ///     registration,
 ///     context,

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use minsheng_eventstore::interposed::{HeldBack, Interposed};
 use minsheng_eventstore::sqlite::SqliteStore;
 use minsheng_eventstore::{
     Context, EventStore, ExpectedVersion, NewEvent, RecordedEvent, StreamName,
@@ -201,44 +202,15 @@ async fn an_unreadable_snapshot_is_only_a_cache_the_projection_folds_everything_
     assert_eq!(saved.state.sums["beta"], 8, "the leader replaced it");
 }
 
-/// Subscriptions that hold back every event after `from` until the gate
-/// opens: followers that lag on purpose.
-#[derive(Debug)]
-struct HeldBack {
-    from: minsheng_eventstore::Position,
-    gate: tokio::sync::watch::Receiver<bool>,
-}
-
-impl minsheng_eventstore::interposed::Interpose for HeldBack {
-    fn subscription(
-        &self,
-        events: minsheng_eventstore::EventSubscription,
-    ) -> minsheng_eventstore::EventSubscription {
-        use futures::StreamExt;
-        let (from, gate) = (self.from, self.gate.clone());
-        events
-            .then(move |event| {
-                let mut gate = gate.clone();
-                async move {
-                    if event.as_ref().is_ok_and(|e| e.position > from) {
-                        let _ = gate.wait_for(|open| *open).await;
-                    }
-                    event
-                }
-            })
-            .boxed()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_test_waits_for_a_context_to_be_caught_up_not_for_a_metric() {
     let (_dir, sqlite) = sqlite();
     add(sqlite.as_ref(), "alpha", 1).await;
     let alpha = Context::parse("alpha").unwrap();
     let (open, gate) = tokio::sync::watch::channel(false);
-    let store: Arc<dyn EventStore> = Arc::new(minsheng_eventstore::interposed::Interposed {
+    let store: Arc<dyn EventStore> = Arc::new(Interposed {
         hooks: HeldBack {
-            from: sqlite.head(&alpha).await.unwrap(),
+            after: sqlite.head(&alpha).await.unwrap(),
             gate,
         },
         inner: sqlite,

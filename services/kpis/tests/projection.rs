@@ -10,11 +10,9 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use futures::StreamExt;
 use minsheng_contracts::{Published, vehicle};
-use minsheng_eventstore::interposed::{Interpose, Interposed};
+use minsheng_eventstore::interposed::{HeldBack, Interposed};
 use minsheng_eventstore::sqlite::SqliteStore;
-use minsheng_eventstore::{
-    Context, EventStore, EventSubscription, ExpectedVersion, NewEvent, Position, StreamName,
-};
+use minsheng_eventstore::{Context, EventStore, ExpectedVersion, NewEvent, StreamName};
 use minsheng_kpis::domain::book::{Kpi, KpiBook};
 use minsheng_kpis::domain::period::Period;
 use minsheng_kpis::projection::{KpiProjection, SPEC};
@@ -159,31 +157,6 @@ async fn only_the_leader_saves() {
     assert_eq!(store.load_snapshot(SPEC.snapshot).await.unwrap(), None);
 }
 
-/// Subscriptions that hold back every event after `from` until the gate
-/// opens: a projection that lags behind on purpose.
-#[derive(Debug)]
-struct HeldBack {
-    from: Position,
-    gate: tokio::sync::watch::Receiver<bool>,
-}
-
-impl Interpose for HeldBack {
-    fn subscription(&self, events: EventSubscription) -> EventSubscription {
-        let (from, gate) = (self.from, self.gate.clone());
-        events
-            .then(move |event| {
-                let mut gate = gate.clone();
-                async move {
-                    if event.as_ref().is_ok_and(|e| e.position > from) {
-                        let _ = gate.wait_for(|open| *open).await;
-                    }
-                    event
-                }
-            })
-            .boxed()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -199,7 +172,7 @@ async fn a_rebuild_while_bikes_keep_coming_replaces_a_wrong_book_and_counts_each
     let store: Arc<dyn EventStore> = Arc::new(Interposed {
         inner: sqlite.clone(),
         hooks: HeldBack {
-            from: sqlite
+            after: sqlite
                 .head(&Context::parse("vehicle").unwrap())
                 .await
                 .unwrap(),
