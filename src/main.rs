@@ -217,10 +217,17 @@ enum Command {
     },
     /// Print the version of this build and of its event-store kernel.
     Version,
+    /// Create the deployment's keys (the JWT key and the person key), each
+    /// only if missing, readable by their owner only. `up` does this on
+    /// its first start; `serve` and `token` never create a key.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Mint a bearer token for calling the mesh's APIs.
     ///
-    /// Signs with the deployment key (HS256), creating the key in the data
-    /// directory on first use. Example:
+    /// Signs with the deployment key (HS256), which must exist: `up`
+    /// creates it, or `minsheng keys init`. Example:
     /// `minsheng token --sub alice --role officer --ttl 8h`
     Token {
         /// Who the token speaks for; recorded as the actor of every event the
@@ -270,8 +277,31 @@ async fn main() -> anyhow::Result<()> {
     outcome
 }
 
+#[derive(Debug, Subcommand)]
+enum KeysAction {
+    /// Create whichever of the two key files is missing.
+    Init {
+        #[command(flatten)]
+        key: KeyFile,
+        #[command(flatten)]
+        person_key: PersonKeyFile,
+    },
+}
+
 async fn run_command(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Keys {
+            action: KeysAction::Init { key, person_key },
+        } => {
+            let jwt = key.or_in(&cli.data_dir);
+            let (_, created) = TokenKeys::load_or_create(&jwt)?;
+            say_key(&jwt, "JWT key", created);
+            let person = person_key
+                .path
+                .unwrap_or_else(|| cli.data_dir.join("person.key"));
+            let (_, created) = PersonKeys::load_or_create(&person)?;
+            say_key(&person, "person key", created);
+        }
         Command::Projections {
             action: ProjectionsAction::Status { store, process },
         } => {
@@ -312,16 +342,23 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             key,
         } => {
             let key_file = key.or_in(&cli.data_dir);
-            let (keys, created) = TokenKeys::load_or_create(&key_file)?;
-            if created {
-                eprintln!("created a new JWT key in {}", key_file.display());
+            if !key_file.exists() {
+                anyhow::bail!(
+                    "no JWT key at {}: a token signed with a new key would be refused by every \
+                     process of the deployment; give the deployment's key (--jwt-key-file), \
+                     or create one with `minsheng keys init` (`minsheng up` does on its first start)",
+                    key_file.display()
+                );
             }
+            let keys = TokenKeys::load(&key_file)?;
             let token = keys
                 .mint_for(&sub, &roles, institution.as_deref(), ttl)
                 .context("cannot mint the token")?;
             println!("{token}");
         }
         Command::Up { listen, settings } => {
+            // Before anything is written there: one process per directory.
+            let held = minsheng_runtime::data_dir::claim(&cli.data_dir)?;
             let key_file = cli.data_dir.join("jwt.key");
             let (keys, created) = TokenKeys::load_or_create(&key_file)?;
             if created {
@@ -340,6 +377,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 drain_delay: drain,
                 leader: Arc::new(AlwaysLeader::new()),
                 person_keys,
+                held: Some(held),
             })
             .await?;
         }
@@ -358,6 +396,12 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             let keys = TokenKeys::load(&key_file)?;
             let drain = listen.drain_delay.unwrap_or(Duration::from_secs(5));
             let leader = election.build(&store, store_replicas).await?;
+            // An embedded store is held by one process (on NATS, many
+            // replicas share the streams: each follows every write).
+            let held = match sqlite_dir(&store) {
+                Some(dir) => Some(minsheng_runtime::data_dir::claim(dir)?),
+                None => None,
+            };
             run::run(run::Plan {
                 mode: "serve",
                 store_url: store,
@@ -372,11 +416,30 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                         .path
                         .unwrap_or_else(|| cli.data_dir.join("person.key")),
                 )?,
+                held,
             })
             .await?;
         }
     }
     Ok(())
+}
+
+/// The directory of a `sqlite://` store URL's file.
+fn sqlite_dir(url: &str) -> Option<&std::path::Path> {
+    let file = std::path::Path::new(url.strip_prefix("sqlite://")?);
+    Some(
+        file.parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new(".")),
+    )
+}
+
+fn say_key(path: &std::path::Path, what: &str, created: bool) {
+    if created {
+        println!("created a new {what} in {}", path.display());
+    } else {
+        println!("kept the {what} already in {}", path.display());
+    }
 }
 
 fn esdb_note() -> &'static str {

@@ -26,6 +26,8 @@ pub(crate) struct Plan {
     pub(crate) drain_delay: Duration,
     pub(crate) leader: Arc<dyn LeaderElection>,
     pub(crate) person_keys: PersonKeys,
+    /// The embedded store's directory, held until the process stops.
+    pub(crate) held: Option<minsheng_runtime::data_dir::DataDirLock>,
 }
 
 pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
@@ -39,6 +41,7 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
         drain_delay,
         leader,
         person_keys,
+        held: _held,
     } = plan;
     let store_url = store_url.as_str();
     let shutdown = Shutdown::new();

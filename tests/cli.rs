@@ -29,44 +29,95 @@ fn an_unknown_subcommand_is_refused_with_a_usage_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("Usage"));
 }
 
-#[test]
-fn a_minted_token_verifies_with_the_key_it_created() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = Command::new(env!("CARGO_BIN_EXE_minsheng"))
-        .args(["--data-dir"])
-        .arg(dir.path())
-        .args([
-            "token",
-            "--sub",
-            "officer-7",
-            "--role",
-            "officer",
-            "--role",
-            "iot-reader",
-            "--ttl",
-            "2h",
-        ])
+/// `minsheng --data-dir <dir> <args>`, run to its end.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_minsheng"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
         .output()
-        .expect("the binary runs");
+        .expect("the binary runs")
+}
+
+const MINT: &[&str] = &[
+    "token",
+    "--sub",
+    "officer-7",
+    "--role",
+    "officer",
+    "--role",
+    "iot-reader",
+    "--ttl",
+    "2h",
+];
+
+#[test]
+fn a_token_is_minted_only_with_the_deployments_key_never_a_new_one() {
+    let parent = tempfile::tempdir().expect("temp dir");
+    let dir = parent.path().join("data");
+    // No key yet: minting says how to get one and creates nothing (a
+    // token signed with a fresh key would be refused by every process).
+    let refused = run_in(&dir, MINT);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("minsheng keys init"), "{said}");
+    assert!(!dir.join("jwt.key").exists(), "no key was created");
+
+    let init = run_in(&dir, &["keys", "init"]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let said = String::from_utf8_lossy(&init.stdout);
+    assert!(said.contains("created a new JWT key"), "{said}");
+    assert!(said.contains("created a new person key"), "{said}");
+    let again = run_in(&dir, &["keys", "init"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("kept the JWT key already in"));
+
+    let out = run_in(&dir, MINT);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("created a new JWT key"));
     let token = String::from_utf8(out.stdout).expect("utf-8");
-    let keys =
-        minsheng_runtime::auth::TokenKeys::load(&dir.path().join("jwt.key")).expect("key file");
+    let keys = minsheng_runtime::auth::TokenKeys::load(&dir.join("jwt.key")).expect("key file");
     let caller = keys
         .verify(Some(&format!("Bearer {}", token.trim())))
         .expect("verifies");
     assert_eq!(caller.subject, "officer-7");
     assert_eq!(caller.roles, vec!["officer", "iot-reader"]);
+
+    // A key anyone may write would let anyone mint any role: refused, with
+    // the fix, by minting and by serving alike.
+    use std::os::unix::fs::PermissionsExt;
+    let key = dir.join("jwt.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    for args in [
+        MINT,
+        &[
+            "up",
+            "--grpc-addr",
+            "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
+        ],
+    ] {
+        let out = run_in(&dir, args);
+        assert!(!out.status.success(), "{args:?}");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains("has mode 666") && said.contains(&format!("chmod 600 {}", key.display())),
+            "{args:?}: {said}"
+        );
+    }
 }
 
 #[test]
 fn a_token_with_a_bad_role_or_ttl_is_refused_naming_it() {
     let dir = tempfile::tempdir().expect("temp dir");
+    assert!(run_in(dir.path(), &["keys", "init"]).status.success());
     let mint = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_minsheng"))
             .arg("--data-dir")

@@ -162,18 +162,86 @@ async fn assert_serving(running: &Running, key_file: &std::path::Path) {
     assert_eq!(count("other", "PermissionDenied"), 1, "{metrics}");
 }
 
+/// `command`, run by a shell that first sets the umask to `umask`.
+fn under_umask(umask: &str, command: &std::process::Command) -> std::process::Command {
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+        .arg(command.get_program())
+        .args(command.get_args());
+    shell
+}
+
+/// The permission bits of `path`.
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_serves_health_on_the_embedded_store_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let running = start(minsheng(&["up"], dir.path()));
-    assert_serving(&running, &dir.path().join("jwt.key")).await;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    // Under the loosest umask, what up creates is still its owner's only.
+    let running = start(under_umask("000", &minsheng(&["up"], &dir)));
+    assert_serving(&running, &dir.join("jwt.key")).await;
     assert!(
-        dir.path().join("events.db").exists(),
+        dir.join("events.db").exists(),
         "the embedded store is in the data dir"
     );
     assert!(
-        dir.path().join("jwt.key").exists(),
+        dir.join("jwt.key").exists(),
         "up creates the key on first start"
+    );
+    let mut modes = vec![(dir.clone(), mode(&dir))];
+    for file in [
+        "events.db",
+        "events.db-wal",
+        "events.db-shm",
+        "jwt.key",
+        "person.key",
+        "minsheng.lock",
+    ] {
+        modes.push((dir.join(file), mode(&dir.join(file))));
+    }
+    let loose: Vec<String> = modes
+        .iter()
+        .filter(|(path, mode)| *mode != if *path == dir { 0o700 } else { 0o600 })
+        .map(|(path, mode)| format!("{} {mode:o}", path.display()))
+        .collect();
+    assert_eq!(
+        loose,
+        Vec::<String>::new(),
+        "the data dir 0700, its files 0600"
+    );
+
+    // A second process on the same directory would follow only its own
+    // writes: it is refused at once, naming the first.
+    let mut second = minsheng(&["up"], &dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = support::binary::wait_for_exit(&mut second, Duration::from_secs(20));
+    if status.is_none() {
+        let _ = second.kill();
+    }
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().unwrap(), &mut said).unwrap();
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "a second up on one data dir must exit with an error: {status:?} {said}"
+    );
+    let first = running.child.id();
+    assert!(
+        said.contains("is in use by another minsheng process")
+            && said.contains(&format!("pid {first}")),
+        "{said}"
     );
     running.terminate();
 }

@@ -19,6 +19,8 @@
 //! - [`target`] and [`process`]: a target registers its services, routes and
 //!   workers; a process starts its targets and serves them until shutdown;
 //!   [`local`] starts one on loopback for tests and the load generator.
+//! - [`data_dir`]: the embedded store's directory, private and held by
+//!   one process at a time.
 //! - [`store`]: the event store a `--store` URL names; [`metered_store`]
 //!   times its appends.
 //! - [`projection`]: read models folded from several contexts, saved as
@@ -36,6 +38,7 @@
 pub mod auth;
 pub mod backoff;
 pub mod clock;
+pub mod data_dir;
 pub mod deadlines;
 pub mod grpc;
 pub mod health;

@@ -17,7 +17,7 @@ pub async fn open(url: &str, replicas: usize) -> Result<Arc<dyn EventStore>, Sto
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
         {
-            std::fs::create_dir_all(dir)
+            crate::data_dir::create_private(dir)
                 .map_err(|e| StoreError::Unavailable(format!("create {}: {e}", dir.display())))?;
         }
         return Ok(Arc::new(SqliteStore::open(path)?));

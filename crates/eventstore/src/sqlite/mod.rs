@@ -52,6 +52,8 @@ impl SqliteStore {
     /// Opens (or creates) the store in the file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
+        owner_only(&path)
+            .map_err(|e| StoreError::unavailable("make the sqlite files private", e))?;
         let conn = schema::open(&path)?;
         schema::create(&conn)?;
         let durability = schema::durability(&conn)?;
@@ -373,4 +375,40 @@ fn receiver_stream(
             futures::stream::iter(events)
         })
         .boxed()
+}
+
+/// Makes the database file readable and writable by its owner only,
+/// whatever the umask: created so if missing (an empty file is an empty
+/// database), tightened if looser. SQLite gives the WAL and shared-memory
+/// files it creates the database file's mode; ones left looser by an
+/// earlier build are tightened too.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let file = Path::new(&file);
+            match std::fs::metadata(file) {
+                Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
 }
