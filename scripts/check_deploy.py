@@ -260,7 +260,10 @@ def check_binary_answers_the_probes():
                 return True
         check("nats-server for the probe checks starts", until(time.time() + 20, nats_accepts) is True)
         for key in ["jwt.key", "person.key"]:
-            with open(os.path.join(tmp, key), "w") as f:
+            # Owner-only, as the chart mounts them (defaultMode 0400): the
+            # binary refuses a key file others may read.
+            fd = os.open(os.path.join(tmp, key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+            with os.fdopen(fd, "w") as f:
                 f.write(os.urandom(32).hex())
         for name, c in components(values).items():
             grpc_port, http_port = free_port(), free_port()
