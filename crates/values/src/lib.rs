@@ -31,6 +31,33 @@ fn invalid<T>(field: &'static str, expected: &'static str) -> Result<T, InvalidF
     Err(InvalidField { field, expected })
 }
 
+/// The first day a record of the bureau can be about: the founding of the
+/// People's Republic, 1949-10-01 (no earlier record is the bureau's).
+pub const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1949, 10, 1) {
+    Some(day) => day,
+    None => panic!("a valid date"),
+};
+
+/// The last day a record or a figure can be about: 2099-12-31.
+pub const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2099, 12, 31) {
+    Some(day) => day,
+    None => panic!("a valid date"),
+};
+
+/// A day as `YYYY-MM-DD`, from [`FIRST_DAY`] to [`LAST_DAY`]: a year 0
+/// or 9999 is a client's bug, never a date of the bureau's.
+pub fn day(field: &'static str, text: &str) -> Result<NaiveDate, InvalidField> {
+    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(day) if text.len() == 10 && (FIRST_DAY..=LAST_DAY).contains(&day) => Ok(day),
+        _ => invalid(field, "a date as YYYY-MM-DD, from 1949-10-01 to 2099-12-31"),
+    }
+}
+
+/// Whether figures can be about `year`: 1949 to 2099, as [`day`].
+pub fn year_in_bounds(year: i32) -> bool {
+    (FIRST_DAY.year()..=LAST_DAY.year()).contains(&year)
+}
+
 /// An 18-character resident ID number (GB 11643): 17 digits, then a check
 /// digit (ISO 7064 MOD 11-2, `X` for 10); digits 7 to 14 are a birth date.
 /// Kept only long enough to be turned into a person key.
@@ -267,6 +294,24 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+    }
+
+    #[test]
+    fn a_date_is_one_the_bureau_can_mean_from_1949_10_01_to_2099_12_31() {
+        for good in ["1949-10-01", "2015-03-11", "2099-12-31"] {
+            assert!(day("d", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "0000-01-01",
+            "1949-09-30",
+            "2100-01-01",
+            "9999-12-31",
+            "+2015-03-11",
+            "2015-3-11",
+        ] {
+            assert_eq!(day("d", bad).unwrap_err().field, "d", "{bad}");
+        }
+        assert!(year_in_bounds(2015) && !year_in_bounds(0) && !year_in_bounds(2100));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub fn scope(
     } else {
         Period::parse(period).ok_or(InvalidField {
             field: "period",
-            expected: "a year (2015), a month (2015-03) or a day (2015-03-11)",
+            expected: "a year (2015), a month (2015-03) or a day (2015-03-11), from 1949 to 2099",
         })?
     };
     let district = if district.is_empty() {
@@ -97,7 +97,7 @@ pub fn overview_year(book: &KpiBook, year: &str, now: DateTime<Utc>) -> Result<i
         Some(Period::Year(year)) => Ok(year),
         _ => Err(InvalidField {
             field: "year",
-            expected: "a year such as 2015",
+            expected: "a year such as 2015, from 1949 to 2099",
         }),
     }
 }
@@ -121,6 +121,34 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn a_period_before_1949_or_after_2099_is_no_period_of_the_citys() {
+        for bad in [
+            "0000",
+            "1948",
+            "2100",
+            "0000-01",
+            "2100-12",
+            "0000-01-01",
+            "1949-09-30",
+        ] {
+            assert_eq!(
+                scope(bad, "", Utc::now()).unwrap_err().field,
+                "period",
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            overview_year(&KpiBook::new(), "0000", Utc::now())
+                .unwrap_err()
+                .field,
+            "year"
+        );
+        for good in ["1949", "2099-12", "1949-10-01", "2015"] {
+            assert!(scope(good, "", Utc::now()).is_ok(), "{good}");
+        }
+    }
 
     #[test]
     fn the_dashboard_shows_the_latest_year_with_figures_unless_asked_for_another() {

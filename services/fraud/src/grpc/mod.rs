@@ -78,6 +78,5 @@ fn written(
 }
 
 fn date(field: &'static str, text: &str) -> Result<chrono::NaiveDate, Status> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| status::invalid_field(field, "a date as YYYY-MM-DD"))
+    minsheng_values::day(field, text).map_err(|e| status::invalid_field(e.field, e.expected))
 }

@@ -130,6 +130,27 @@ async fn bad_input_is_refused_with_its_field_and_nothing_is_written() {
         .await
         .unwrap_err();
     assert!(refused.message().contains("number"), "{refused:?}");
+    for fled_on in ["0000-01-01", "1949-09-30", "2015-13-01"] {
+        let refused = app
+            .fugitives()
+            .await
+            .list_fugitive(as_role(
+                "officer",
+                pb::ListFugitiveRequest {
+                    resident_id: VICTIM.into(),
+                    case_id: "WZ-EC-0008".into(),
+                    country: String::new(),
+                    fled_on: fled_on.into(),
+                },
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{fled_on}");
+        assert!(
+            refused.message().contains("fled_on"),
+            "{fled_on}: {refused:?}"
+        );
+    }
     assert_eq!(app.events().await, before, "nothing written");
 
     let refused = app

@@ -67,17 +67,18 @@ impl Period {
     /// Parses a label back.
     pub fn parse(label: &str) -> Option<Period> {
         match label.len() {
-            4 => label.parse().ok().map(Period::Year),
+            4 => label
+                .parse()
+                .ok()
+                .filter(|year| minsheng_values::year_in_bounds(*year))
+                .map(Period::Year),
             7 => {
                 let (year, month) = label.split_once('-')?;
                 let (year, month) = (year.parse().ok()?, month.parse().ok()?);
-                (1..=12)
-                    .contains(&month)
+                ((1..=12).contains(&month) && minsheng_values::year_in_bounds(year))
                     .then_some(Period::Month { year, month })
             }
-            10 => NaiveDate::parse_from_str(label, "%Y-%m-%d")
-                .ok()
-                .map(Period::Day),
+            10 => minsheng_values::day("period", label).ok().map(Period::Day),
             _ => None,
         }
     }
