@@ -5,8 +5,8 @@
 //! token UNAUTHENTICATED. An allowed caller's empty request is refused as
 //! bad input (INVALID_ARGUMENT, naming what is wrong) by every RPC but the
 //! questions an empty request may ask; a message over the 1 MiB limit is
-//! refused as OUT_OF_RANGE by every RPC; and none of the calls writes an
-//! event.
+//! refused as OUT_OF_RANGE and a malformed one as INVALID_ARGUMENT by every
+//! RPC; and none of the calls writes an event.
 
 #![allow(clippy::unwrap_used)]
 
@@ -141,6 +141,43 @@ async fn every_rpc_answers_every_role_as_the_documented_table_says() {
         too_big.is_empty(),
         "a message over 1 MiB was not refused as OUT_OF_RANGE:\n{}",
         too_big.join("\n")
+    );
+    // A malformed message from an allowed caller is the caller's error:
+    // INVALID_ARGUMENT, never INTERNAL (which pages the operators).
+    // (Invalid UTF-8 in field 1 is malformed only where field 1 is a
+    // string; elsewhere it is an unknown field, read past. It is sent to
+    // every method, and must be refused by ReportAlert, whose field 1 is.)
+    const BAD_UTF8: &str = "invalid UTF-8 in a string";
+    let malformed: Vec<(&str, Vec<u8>)> = vec![
+        (BAD_UTF8, vec![0x0a, 0x02, 0xff, 0xfe]),
+        ("a truncated length", vec![0x0a, 0x05, b'a']),
+        (
+            "an 11-byte varint",
+            [vec![0x10], vec![0xff; 10], vec![0x01]].concat(),
+        ),
+        ("field number 0", vec![0x02, 0x00]),
+        ("wire type 6", vec![0x0e, 0x00]),
+        ("a stray end-group", vec![0x0c]),
+        ("groups nested 10,000 deep", vec![0x0b; 10_000]),
+    ];
+    let mut misread = Vec::new();
+    for rpc in &served {
+        let role = table[&rpc.name].iter().next().unwrap();
+        for (what, bytes) in &malformed {
+            let answer =
+                rpcs::call_raw(running.grpc, rpc, &tokens[role.as_str()], bytes.clone()).await;
+            let may_read_past = *what == BAD_UTF8
+                && rpc.name != "minsheng.fraud.v1.Alerts/ReportAlert"
+                && answer != Code::Internal;
+            if answer != Code::InvalidArgument && !may_read_past {
+                misread.push(format!("{} with {what}: {answer:?}", rpc.name));
+            }
+        }
+    }
+    assert!(
+        misread.is_empty(),
+        "malformed messages not refused as INVALID_ARGUMENT:\n{}",
+        misread.join("\n")
     );
     let (_, metrics) = minsheng_testkit::http_get_async(running.http, "/metrics")
         .await

@@ -22,6 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
     }
     tonic_prost_build::configure()
+        // Decode errors are the caller's: INVALID_ARGUMENT (src/codec.rs).
+        .codec_path("crate::codec::Codec")
         .file_descriptor_set_path(out.join("minsheng_descriptor.bin"))
         .compile_with_config(config, &protos, &[root])?;
     Ok(())

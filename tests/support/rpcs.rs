@@ -87,6 +87,84 @@ pub async fn served(addr: SocketAddr) -> Vec<Rpc> {
     rpcs
 }
 
+/// Sends bytes as they are, whatever they encode; reads answers as `()`.
+#[derive(Clone, Debug, Default)]
+struct Raw;
+
+impl tonic::codec::Codec for Raw {
+    type Encode = Vec<u8>;
+    type Decode = ();
+    type Encoder = Raw;
+    type Decoder = tonic_prost::ProstDecoder<()>;
+
+    fn encoder(&mut self) -> Raw {
+        Raw
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        tonic_prost::ProstDecoder::default()
+    }
+}
+
+impl tonic::codec::Encoder for Raw {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        buf: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(buf, &item);
+        Ok(())
+    }
+}
+
+/// Calls `rpc` with `message` as its bytes (a stream of one for a client
+/// stream) and a bearer `token`; answers the status code (for a server
+/// stream, of its first message).
+pub async fn call_raw(addr: SocketAddr, rpc: &Rpc, token: &str, message: Vec<u8>) -> Code {
+    let mut client = tonic::client::Grpc::new(channel(addr).await);
+    client.ready().await.unwrap();
+    let path: http::uri::PathAndQuery = format!("/{}", rpc.name).parse().unwrap();
+    fn request<T>(message: T, token: &str) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        minsheng_runtime::auth::attach_bearer(&mut request, token).unwrap();
+        request
+    }
+    let outcome = match (rpc.client_streaming, rpc.server_streaming) {
+        (false, false) => client
+            .unary(request(message, token), path, Raw)
+            .await
+            .map(drop),
+        (false, true) => match client
+            .server_streaming(request(message, token), path, Raw)
+            .await
+        {
+            Ok(answers) => answers.into_inner().message().await.map(drop),
+            Err(status) => Err(status),
+        },
+        (true, false) => {
+            let stream = futures::stream::iter([message]);
+            client
+                .client_streaming(request(stream, token), path, Raw)
+                .await
+                .map(drop)
+        }
+        (true, true) => {
+            let stream = futures::stream::iter([message]);
+            match client.streaming(request(stream, token), path, Raw).await {
+                Ok(answers) => answers.into_inner().message().await.map(drop),
+                Err(status) => Err(status),
+            }
+        }
+    };
+    match outcome {
+        Ok(()) => Code::Ok,
+        Err(status) => status.code(),
+    }
+}
+
 /// A message of `bytes` bytes in a field no service reads: what a
 /// server's size limit sees before it decodes anything.
 #[derive(Clone, PartialEq, prost::Message)]

@@ -6,6 +6,8 @@
 
 #![allow(missing_debug_implementations, clippy::all, clippy::pedantic)]
 
+pub mod codec;
+
 /// Every file's descriptors, encoded, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("minsheng_descriptor");
 
