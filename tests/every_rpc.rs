@@ -164,8 +164,8 @@ async fn every_rpc_answers_every_role_as_the_documented_table_says() {
     for rpc in &served {
         let role = table[&rpc.name].iter().next().unwrap();
         for (what, bytes) in &malformed {
-            let answer =
-                rpcs::call_raw(running.grpc, rpc, &tokens[role.as_str()], bytes.clone()).await;
+            let token = Some(tokens[role.as_str()].as_str());
+            let answer = rpcs::call_raw(running.grpc, rpc, token, &[], bytes.clone()).await;
             let may_read_past = *what == BAD_UTF8
                 && rpc.name != "minsheng.fraud.v1.Alerts/ReportAlert"
                 && answer != Code::Internal;
@@ -179,6 +179,79 @@ async fn every_rpc_answers_every_role_as_the_documented_table_says() {
         "malformed messages not refused as INVALID_ARGUMENT:\n{}",
         misread.join("\n")
     );
+    // Before anyone is authenticated, little is accepted: health and
+    // reflection take small requests (a name), and a header too long is
+    // refused naming it, on a connection that stays up.
+    let health = rpcs::Rpc {
+        name: "grpc.health.v1.Health/Check".to_owned(),
+        client_streaming: false,
+        server_streaming: false,
+    };
+    let string_field_1 = |bytes: usize| {
+        let mut message = vec![0x0a];
+        let mut length = bytes;
+        while length >= 0x80 {
+            message.push((length as u8 & 0x7f) | 0x80);
+            length >>= 7;
+        }
+        message.push(length as u8);
+        message.extend(std::iter::repeat_n(b'a', bytes));
+        message
+    };
+    let totals = rpcs::Rpc {
+        name: "minsheng.fraud.v1.Alerts/GetTotals".to_owned(),
+        client_streaming: false,
+        server_streaming: false,
+    };
+    let officer = tokens["officer"].clone();
+    let answers = [
+        (
+            "a 1 MiB health check without a token",
+            rpcs::call_raw(running.grpc, &health, None, &[], string_field_1(1 << 20)).await,
+            Code::OutOfRange,
+        ),
+        (
+            "a 16 KB x-request-id",
+            rpcs::call_raw(
+                running.grpc,
+                &totals,
+                Some(&officer),
+                &[("x-request-id", "r".repeat(16 * 1024))],
+                Vec::new(),
+            )
+            .await,
+            Code::InvalidArgument,
+        ),
+        (
+            "a 64 KB authorization",
+            rpcs::call_raw(
+                running.grpc,
+                &totals,
+                None,
+                &[("authorization", format!("Bearer {}", "t".repeat(64 * 1024)))],
+                Vec::new(),
+            )
+            .await,
+            Code::Unauthenticated,
+        ),
+        (
+            "then a health check on the same server",
+            rpcs::call_raw(running.grpc, &health, None, &[], Vec::new()).await,
+            Code::Ok,
+        ),
+    ];
+    // Reflection reads its requests as a stream and ends it on one it
+    // cannot read: a 3 MiB symbol gets no answer (it was echoed back in a
+    // 2.3 MB error before).
+    let echoed = rpcs::reflection_answers(running.grpc, "s".repeat(3 << 20)).await;
+    assert_eq!(echoed, 0, "bytes answered to a 3 MiB symbol");
+    let misanswered: Vec<String> = answers
+        .iter()
+        .filter(|(_, got, expected)| got != expected)
+        .map(|(what, got, expected)| format!("{what}: {got:?}, not {expected:?}"))
+        .collect();
+    assert!(misanswered.is_empty(), "{}", misanswered.join("\n"));
+
     let (_, metrics) = minsheng_testkit::http_get_async(running.http, "/metrics")
         .await
         .unwrap();

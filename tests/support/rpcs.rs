@@ -43,6 +43,28 @@ async fn ask(addr: SocketAddr, request: MessageRequest) -> ServerReflectionRespo
     answers.next().await.expect("an answer").unwrap()
 }
 
+/// How many bytes reflection answers, without a token, to a request for
+/// the file holding `symbol`: its messages and its errors' messages.
+pub async fn reflection_answers(addr: SocketAddr, symbol: String) -> usize {
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::FileContainingSymbol(symbol)),
+    };
+    let answers = ServerReflectionClient::new(channel(addr).await)
+        .max_encoding_message_size(usize::MAX)
+        .server_reflection_info(futures::stream::iter([request]))
+        .await;
+    let answers = match answers {
+        Ok(answers) => answers,
+        Err(status) => return status.message().len(),
+    };
+    answers
+        .into_inner()
+        .map(|answer| answer.map_or_else(|status| status.message().len(), |a| a.encoded_len()))
+        .fold(0, |sum, n| async move { sum + n })
+        .await
+}
+
 /// The minsheng RPCs served at `addr` (health and reflection left out),
 /// sorted by name.
 pub async fn served(addr: SocketAddr) -> Vec<Rpc> {
@@ -121,39 +143,45 @@ impl tonic::codec::Encoder for Raw {
 }
 
 /// Calls `rpc` with `message` as its bytes (a stream of one for a client
-/// stream) and a bearer `token`; answers the status code (for a server
-/// stream, of its first message).
-pub async fn call_raw(addr: SocketAddr, rpc: &Rpc, token: &str, message: Vec<u8>) -> Code {
+/// stream), a bearer `token` if any and `metadata`; answers the status code
+/// (for a server stream, of its first message).
+pub async fn call_raw(
+    addr: SocketAddr,
+    rpc: &Rpc,
+    token: Option<&str>,
+    metadata: &[(&'static str, String)],
+    message: Vec<u8>,
+) -> Code {
     let mut client = tonic::client::Grpc::new(channel(addr).await);
     client.ready().await.unwrap();
     let path: http::uri::PathAndQuery = format!("/{}", rpc.name).parse().unwrap();
-    fn request<T>(message: T, token: &str) -> tonic::Request<T> {
-        let mut request = tonic::Request::new(message);
-        minsheng_runtime::auth::attach_bearer(&mut request, token).unwrap();
-        request
+    let mut sent = tonic::Request::new(());
+    if let Some(token) = token {
+        minsheng_runtime::auth::attach_bearer(&mut sent, token).unwrap();
     }
+    for (key, value) in metadata {
+        sent.metadata_mut().insert(*key, value.parse().unwrap());
+    }
+    let request = |message| {
+        let mut request = tonic::Request::new(message);
+        *request.metadata_mut() = sent.metadata().clone();
+        request
+    };
     let outcome = match (rpc.client_streaming, rpc.server_streaming) {
-        (false, false) => client
-            .unary(request(message, token), path, Raw)
-            .await
-            .map(drop),
-        (false, true) => match client
-            .server_streaming(request(message, token), path, Raw)
-            .await
-        {
+        (false, false) => client.unary(request(message), path, Raw).await.map(drop),
+        (false, true) => match client.server_streaming(request(message), path, Raw).await {
             Ok(answers) => answers.into_inner().message().await.map(drop),
             Err(status) => Err(status),
         },
         (true, false) => {
-            let stream = futures::stream::iter([message]);
-            client
-                .client_streaming(request(stream, token), path, Raw)
-                .await
-                .map(drop)
+            let mut streamed = tonic::Request::new(futures::stream::iter([message]));
+            *streamed.metadata_mut() = sent.metadata().clone();
+            client.client_streaming(streamed, path, Raw).await.map(drop)
         }
         (true, true) => {
-            let stream = futures::stream::iter([message]);
-            match client.streaming(request(stream, token), path, Raw).await {
+            let mut streamed = tonic::Request::new(futures::stream::iter([message]));
+            *streamed.metadata_mut() = sent.metadata().clone();
+            match client.streaming(streamed, path, Raw).await {
                 Ok(answers) => answers.into_inner().message().await.map(drop),
                 Err(status) => Err(status),
             }

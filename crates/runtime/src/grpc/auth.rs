@@ -86,6 +86,9 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
+        if let Some(refusal) = oversized_metadata(request.headers()) {
+            return Box::pin(async move { Ok(refusal.into_http()) });
+        }
         let authorization = request
             .headers()
             .get(http::header::AUTHORIZATION)
@@ -101,4 +104,26 @@ where
             Err(status) => Box::pin(async move { Ok(status.into_http()) }),
         }
     }
+}
+
+/// Longest value of one metadata entry (a token is about 300 bytes).
+pub const MAX_METADATA_VALUE_BYTES: usize = 8 * 1024;
+
+/// A refusal of the first metadata entry longer than
+/// [`MAX_METADATA_VALUE_BYTES`], naming it (never its value): an oversized
+/// token is UNAUTHENTICATED, anything else INVALID_ARGUMENT. Checked before
+/// anything else, on every method, open ones too.
+fn oversized_metadata(headers: &http::HeaderMap) -> Option<tonic::Status> {
+    let (name, _) = headers
+        .iter()
+        .find(|(_, value)| value.len() > MAX_METADATA_VALUE_BYTES)?;
+    let message = format!(
+        "metadata {name} is longer than {MAX_METADATA_VALUE_BYTES} bytes",
+        name = name.as_str()
+    );
+    Some(if name == http::header::AUTHORIZATION {
+        tonic::Status::unauthenticated(message)
+    } else {
+        tonic::Status::invalid_argument(message)
+    })
 }

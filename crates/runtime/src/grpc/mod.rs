@@ -49,6 +49,18 @@ impl Default for GrpcLimits {
     }
 }
 
+/// Largest request the services open to anyone (health, reflection)
+/// accept: their requests are a service or symbol name. Bounded small, as
+/// nobody has been authenticated yet.
+pub const UNAUTHENTICATED_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// Largest header block a request may carry. Large enough that an
+/// oversized `authorization` or `x-request-id` reaches the gate and the
+/// command context, which refuse it with a status naming it (below this,
+/// hyper answers HTTP 431, which a gRPC client sees as UNKNOWN, or drops
+/// the connection); the gate then bounds each header itself.
+pub const MAX_HEADER_LIST_BYTES: u32 = 256 * 1024;
+
 /// The encoded descriptors of the services a target serves, for reflection.
 pub type DescriptorSet = &'static [u8];
 
@@ -85,7 +97,7 @@ pub async fn health(
             report(&reporter, &names, ready).await;
         }
     });
-    service
+    service.max_decoding_message_size(UNAUTHENTICATED_MESSAGE_BYTES)
 }
 
 async fn report(reporter: &tonic_health::server::HealthReporter, names: &[&str], ready: bool) {
@@ -121,11 +133,13 @@ pub async fn serve(
     }
     let reflection = reflection
         .build_v1()
-        .map_err(|e| std::io::Error::other(format!("reflection: {e}")))?;
+        .map_err(|e| std::io::Error::other(format!("reflection: {e}")))?
+        .max_decoding_message_size(UNAUTHENTICATED_MESSAGE_BYTES);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let router = Server::builder()
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
+        .http2_max_header_list_size(MAX_HEADER_LIST_BYTES)
         .timeout(limits.timeout)
         .layer(tower::ServiceBuilder::new().layer(metrics).layer(gate))
         .add_routes(routes)
