@@ -52,6 +52,18 @@ impl PersonKeys {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+
+    /// What the mesh keeps of a client's request id (`x-request-id`): a
+    /// keyed hash, 32 hex digits, never the id as sent (a client may use
+    /// anything as an id, a resident ID included). The same id gives the
+    /// same hash on every replica, so a retry is still recognised; the
+    /// input is labelled, so no request id hashes to a person's key.
+    pub fn request_key(&self, request_id: &str) -> String {
+        let mut labelled = String::with_capacity(request_id.len() + 11);
+        labelled.push_str("request-id\0");
+        labelled.push_str(request_id);
+        self.key_of(&labelled)
+    }
 }
 
 #[cfg(test)]
@@ -68,5 +80,9 @@ mod tests {
         assert_ne!(key, keys.key_of("110105194912310029"));
         let other = PersonKeys::from_secret(b"another deployment's secret.....");
         assert_ne!(key, other.key_of("11010519491231002X"));
+        let request = keys.request_key("11010519491231002X");
+        assert_eq!(request, keys.request_key("11010519491231002X"));
+        assert_ne!(request, key, "a request id never hashes to a person's key");
+        assert_eq!(request.len(), 32);
     }
 }

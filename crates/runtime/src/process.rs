@@ -239,7 +239,7 @@ pub async fn start(
     );
 
     routes.add_service(grpc::health(&service_names, &readiness, stop.clone()).await);
-    let gate = Gatekeeper::new(config.keys.clone(), access);
+    let gate = Gatekeeper::new(config.keys.clone(), access, config.person_keys.clone());
     let rpc_metrics =
         metrics.with(|registry| RpcMetrics::register(registry, gate.methods().collect::<Vec<_>>()));
     let (grpc_addr, grpc) = grpc::serve(

@@ -37,7 +37,10 @@ async fn a_write_records_its_caller_as_actor_and_a_retried_request_writes_once()
     let app = spawn_app(dir.path(), AppOptions::default()).await;
     let ch = channel(app.grpc).await;
     let token = officer_token("officer-7");
-    let retry = [("x-request-id", "req-42")];
+    // A client may send anything printable as its request id, a resident
+    // ID included: the mesh keeps only a keyed hash of it.
+    const SENT_ID: &str = "11010519491231002X";
+    let retry = [("x-request-id", SENT_ID)];
     let first = support::write(ch.clone(), Some(&token), note("n1", "seen"), &retry)
         .await
         .unwrap();
@@ -51,8 +54,23 @@ async fn a_write_records_its_caller_as_actor_and_a_retried_request_writes_once()
     assert_eq!(events.len(), 1, "the retry wrote nothing");
     let metadata = &events[0].metadata;
     assert_eq!(metadata.actor.as_deref(), Some("officer-7"));
-    assert_eq!(metadata.request_id.as_deref(), Some("req-42"));
-    assert_eq!(metadata.correlation_id.as_deref(), Some("req-42"));
+    let kept = metadata.request_id.clone().unwrap();
+    assert!(
+        kept.len() == 32 && kept.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{kept}"
+    );
+    assert_eq!(metadata.correlation_id.as_deref(), Some(kept.as_str()));
+    let mut stored = Vec::new();
+    for file in ["events.db", "events.db-wal"] {
+        stored.extend(std::fs::read(dir.path().join(file)).unwrap_or_default());
+    }
+    assert!(!stored.is_empty());
+    assert!(
+        !stored
+            .windows(SENT_ID.len())
+            .any(|w| w == SENT_ID.as_bytes()),
+        "the request id as sent is stored"
+    );
 
     let refused = support::write(
         ch.clone(),

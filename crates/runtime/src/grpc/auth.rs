@@ -9,8 +9,10 @@ use std::task::{Context, Poll};
 use futures::future::BoxFuture;
 use tonic::body::Body;
 
+use super::command::REQUEST_ID_HEADER;
 use super::status;
 use crate::auth::{AccessTable, Caller, TokenKeys};
+use crate::person_keys::PersonKeys;
 
 const OPEN_PREFIXES: [&str; 2] = ["/grpc.health.v1.Health/", "/grpc.reflection."];
 
@@ -18,14 +20,36 @@ const OPEN_PREFIXES: [&str; 2] = ["/grpc.health.v1.Health/", "/grpc.reflection."
 pub struct Gatekeeper {
     keys: TokenKeys,
     access: Arc<AccessTable>,
+    /// Hashes each admitted call's `x-request-id`: handlers, the store and
+    /// the logs see only the hash.
+    request_ids: PersonKeys,
 }
 
 impl Gatekeeper {
-    pub fn new(keys: TokenKeys, access: AccessTable) -> Self {
+    pub fn new(keys: TokenKeys, access: AccessTable, request_ids: PersonKeys) -> Self {
         Gatekeeper {
             keys,
             access: Arc::new(access),
+            request_ids,
         }
+    }
+
+    /// Replaces the call's `x-request-id` with its keyed hash; a malformed
+    /// one is refused naming the header (never echoing it).
+    fn hash_request_id(&self, headers: &mut http::HeaderMap) -> Result<(), tonic::Status> {
+        let Some(sent) = headers.get(REQUEST_ID_HEADER) else {
+            return Ok(());
+        };
+        let sent = sent
+            .to_str()
+            .map_err(|_| status::invalid_field(REQUEST_ID_HEADER, "printable ASCII expected"))?;
+        minsheng_eventstore::RequestId::parse(sent)
+            .map_err(|e| status::invalid_field(REQUEST_ID_HEADER, &e.to_string()))?;
+        let hashed = self.request_ids.request_key(sent);
+        let value = http::HeaderValue::from_str(&hashed)
+            .unwrap_or_else(|_| unreachable!("hex digits are a valid header value"));
+        headers.insert(REQUEST_ID_HEADER, value);
+        Ok(())
     }
 
     /// The methods the access table names.
@@ -95,6 +119,9 @@ where
             .and_then(|v| v.to_str().ok());
         match self.gate.admit(request.uri().path(), authorization) {
             Ok(caller) => {
+                if let Err(refusal) = self.gate.hash_request_id(request.headers_mut()) {
+                    return Box::pin(async move { Ok(refusal.into_http()) });
+                }
                 if let Some(caller) = caller {
                     request.extensions_mut().insert(caller);
                 }
