@@ -153,3 +153,81 @@ async fn an_oversized_request_is_refused_before_the_handler_runs() {
     assert!(refused.message().contains("1048576"), "{refused:?}");
     app.stop(Duration::from_secs(20)).await;
 }
+
+/// Appends that wait until the gate opens: a handler that takes as long
+/// as the test says.
+#[derive(Debug)]
+struct HeldWrites {
+    gate: tokio::sync::watch::Receiver<bool>,
+}
+
+#[async_trait::async_trait]
+impl minsheng_eventstore::interposed::Interpose for HeldWrites {
+    async fn before_append(
+        &self,
+        _inner: &dyn minsheng_eventstore::EventStore,
+        _stream: &minsheng_eventstore::StreamName,
+        _events: &[minsheng_eventstore::NewEvent],
+    ) -> Result<(), minsheng_eventstore::StoreError> {
+        let _ = self.gate.clone().wait_for(|open| *open).await;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_without_a_deadline_gets_the_servers_and_a_clients_longer_deadline_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = minsheng_runtime::store::open(
+        &format!("sqlite://{}", dir.path().join("events.db").display()),
+        1,
+    )
+    .await
+    .unwrap();
+    let (open, gate) = tokio::sync::watch::channel(false);
+    let store = std::sync::Arc::new(minsheng_eventstore::interposed::Interposed {
+        inner: sqlite,
+        hooks: HeldWrites { gate },
+    });
+    let limits = minsheng_runtime::grpc::GrpcLimits {
+        timeout: Duration::from_millis(200),
+        ..Default::default()
+    };
+    let app = support::spawn_app_on(
+        store,
+        AppOptions {
+            limits,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let ch = channel(app.grpc).await;
+    let token = officer_token("officer-7");
+    // Sent first, with the client's own deadline of 20 s: it waits for the
+    // store as long as that.
+    let patient = tokio::spawn({
+        let (ch, token) = (ch.clone(), token.clone());
+        async move {
+            let within = [("grpc-timeout", "20S")];
+            support::write(ch, Some(&token), support::note("n1", "a"), &within).await
+        }
+    });
+    // Sent without a deadline: cut at the server's 200 ms, as
+    // DEADLINE_EXCEEDED (which clients retry), and nothing is written.
+    let cut = support::write(ch.clone(), Some(&token), support::note("n2", "b"), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(cut.code(), Code::DeadlineExceeded, "{cut:?}");
+    // The first call has now waited longer than the server's default.
+    open.send(true).unwrap();
+    assert_eq!(
+        patient.await.unwrap().unwrap(),
+        1,
+        "the client's deadline won"
+    );
+    let n2 = minsheng_eventstore::StreamName::parse("testing.note.n2").unwrap();
+    assert!(
+        app.store.read_stream(&n2, 1, 10).await.is_err(),
+        "n2 was not written"
+    );
+    app.stop(Duration::from_secs(20)).await;
+}

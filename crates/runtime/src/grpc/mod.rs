@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod command;
+pub mod deadline;
 pub mod metrics;
 pub mod status;
 
@@ -35,8 +36,14 @@ pub struct GrpcLimits {
     pub max_message_bytes: usize,
     /// Requests handled at once per connection; more wait.
     pub concurrency_per_connection: usize,
-    /// Longest a call may run when the client sets no deadline.
+    /// Longest a unary call may run when the client sets no deadline
+    /// (streams are not cut: see [`deadline`]).
     pub timeout: Duration,
+    /// Longest deadline a client may give a unary call.
+    pub max_deadline: Duration,
+    /// How often an idle connection is pinged, and how long a ping may go
+    /// unanswered before the connection is closed as dead.
+    pub keepalive: (Duration, Duration),
 }
 
 impl Default for GrpcLimits {
@@ -45,6 +52,8 @@ impl Default for GrpcLimits {
             max_message_bytes: 1024 * 1024,
             concurrency_per_connection: 256,
             timeout: Duration::from_secs(30),
+            max_deadline: Duration::from_secs(300),
+            keepalive: (Duration::from_secs(30), Duration::from_secs(10)),
         }
     }
 }
@@ -137,11 +146,21 @@ pub async fn serve(
         .max_decoding_message_size(UNAUTHENTICATED_MESSAGE_BYTES);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
+    let mut sets: Vec<&[u8]> = descriptors.to_vec();
+    sets.push(tonic_health::pb::FILE_DESCRIPTOR_SET);
+    sets.push(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET);
+    let deadlines = deadline::Deadlines::new(limits.clone(), deadline::streaming_methods(&sets));
     let router = Server::builder()
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
         .http2_max_header_list_size(MAX_HEADER_LIST_BYTES)
-        .timeout(limits.timeout)
-        .layer(tower::ServiceBuilder::new().layer(metrics).layer(gate))
+        .http2_keepalive_interval(Some(limits.keepalive.0))
+        .http2_keepalive_timeout(Some(limits.keepalive.1))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(metrics)
+                .layer(gate)
+                .layer(deadlines),
+        )
         .add_routes(routes)
         .add_service(reflection);
     // Without TCP_NODELAY, a response that leaves in two segments waits

@@ -249,6 +249,7 @@ pub struct AppOptions {
     pub counter_open: bool,
     /// Who leads the singleton workers: always this process, by default.
     pub leader: Arc<dyn LeaderElection>,
+    pub limits: GrpcLimits,
 }
 
 /// An election the test decides: this replica leads while its switch is
@@ -289,6 +290,7 @@ impl Default for AppOptions {
             shutdown_grace: Duration::from_secs(10),
             counter_open: true,
             leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
+            limits: GrpcLimits::default(),
         }
     }
 }
@@ -318,7 +320,7 @@ pub async fn spawn_app_on(store: Arc<dyn EventStore>, options: AppOptions) -> Ap
     let config = ProcessConfig {
         grpc_addr: "127.0.0.1:0".parse().unwrap(),
         http_addr: "127.0.0.1:0".parse().unwrap(),
-        limits: GrpcLimits::default(),
+        limits: options.limits,
         keys: keys(),
         drain_delay: options.drain_delay,
         shutdown_grace: options.shutdown_grace,
