@@ -359,3 +359,69 @@ fn serve_refuses_an_unknown_target_a_missing_key_and_a_bad_store_url() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn up_refuses_to_start_on_a_store_it_cannot_write() {
+    use std::os::unix::fs::PermissionsExt;
+    // As a user a file's mode binds (root may write any file): nobody,
+    // when the tests run as root, with a copy of the binary it may run.
+    let as_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
+    let dir = tempfile::tempdir().unwrap();
+    if as_root {
+        std::os::unix::fs::chown(dir.path(), Some(65534), Some(65534)).unwrap();
+    }
+    let binary = dir.path().join("minsheng");
+    std::fs::copy(env!("CARGO_BIN_EXE_minsheng"), &binary).unwrap();
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        let mut command = if as_root {
+            let mut command = std::process::Command::new("setpriv");
+            command
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(&binary);
+            command
+        } else {
+            std::process::Command::new(&binary)
+        };
+        command.arg("--data-dir").arg(&data).args(args);
+        command
+    };
+    // The keys and the store exist (as a first start leaves them)...
+    assert!(run(&["keys", "init"]).status().unwrap().success());
+    assert!(
+        run(&["projections", "status"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    // ...and then the store file is made read-only.
+    let store = data.join("events.db");
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let mut up = run(&[
+        "up",
+        "--grpc-addr",
+        "127.0.0.1:0",
+        "--http-addr",
+        "127.0.0.1:0",
+    ])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let status = support::binary::wait_for_exit(&mut up, Duration::from_secs(20));
+    if status.is_none() {
+        let _ = up.kill();
+    }
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut up.stderr.take().unwrap(), &mut said).unwrap();
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "up must refuse to start on a store it cannot write: {status:?} {said}"
+    );
+    assert!(said.contains("cannot be written"), "{said}");
+}

@@ -55,6 +55,18 @@ impl SqliteStore {
         owner_only(&path)
             .map_err(|e| StoreError::unavailable("make the sqlite files private", e))?;
         let conn = schema::open(&path)?;
+        // SQLite opens a file it may not write read-only, silently; every
+        // append would then fail. Refuse now, saying why.
+        if conn
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(|e| StoreError::unavailable("open sqlite", e))?
+        {
+            return Err(StoreError::Unavailable(format!(
+                "{} cannot be written (its mode, its owner or a read-only file system): \
+                 the store would refuse every write",
+                path.display()
+            )));
+        }
         schema::create(&conn)?;
         let durability = schema::durability(&conn)?;
         let last: Option<i64> = conn
