@@ -26,6 +26,11 @@ pub trait Interpose: Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
+    /// Runs before a checkpoint is saved; an error refuses it.
+    async fn before_checkpoint(&self, _name: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// What a subscription delivers, from what the store delivers.
     fn subscription(&self, events: EventSubscription) -> EventSubscription {
         events
@@ -100,6 +105,7 @@ impl<H: Interpose> EventStore for Interposed<H> {
     }
 
     async fn save_checkpoint(&self, name: &str, position: Position) -> Result<(), StoreError> {
+        self.hooks.before_checkpoint(name).await?;
         self.inner.save_checkpoint(name, position).await
     }
 

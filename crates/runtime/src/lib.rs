@@ -57,3 +57,4 @@ pub mod store;
 pub mod subscription;
 pub mod target;
 pub mod telemetry;
+pub mod writable;

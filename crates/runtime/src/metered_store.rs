@@ -34,12 +34,21 @@ struct SnapshotLabel {
 #[derive(Debug)]
 pub struct MeteredStore {
     inner: Arc<dyn EventStore>,
+    /// Told of every write's outcome (see [`crate::writable`]).
+    writable: Arc<crate::writable::Writable>,
     appends: Family<AppendLabels, Histogram>,
     snapshot_saves: Family<SnapshotLabel, Counter>,
 }
 
 impl MeteredStore {
-    pub fn wrap(inner: Arc<dyn EventStore>, metrics: &MetricsRegistry) -> Arc<dyn EventStore> {
+    pub fn wrap(
+        inner: Arc<dyn EventStore>,
+        metrics: &MetricsRegistry,
+        readiness: crate::health::Readiness,
+        shutdown: crate::shutdown::Shutdown,
+    ) -> Arc<dyn EventStore> {
+        let writable =
+            crate::writable::Writable::register(inner.clone(), readiness, metrics, shutdown);
         let appends = Family::<AppendLabels, Histogram>::new_with_constructor(|| {
             // 50 µs to ~1.6 s: a group commit on a laptop disk to a slow quorum.
             Histogram::new(exponential_buckets(0.000_05, 2.0, 16))
@@ -57,6 +66,7 @@ impl MeteredStore {
         );
         Arc::new(MeteredStore {
             inner,
+            writable,
             appends,
             snapshot_saves,
         })
@@ -96,6 +106,7 @@ impl EventStore for MeteredStore {
                 outcome: outcome_class(&result),
             })
             .observe(started.elapsed().as_secs_f64());
+        self.writable.saw(&result);
         result
     }
 
@@ -141,7 +152,9 @@ impl EventStore for MeteredStore {
     }
 
     async fn save_checkpoint(&self, name: &str, position: Position) -> Result<(), StoreError> {
-        self.inner.save_checkpoint(name, position).await
+        let saved = self.inner.save_checkpoint(name, position).await;
+        self.writable.saw(&saved);
+        saved
     }
 
     async fn load_snapshot(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -118,7 +118,7 @@ pub async fn start(
     // Servers and workers stop on `stop`, which follows `shutdown` after
     // the drain delay.
     let stop = Shutdown::new();
-    let store = MeteredStore::wrap(store, &metrics);
+    let store = MeteredStore::wrap(store, &metrics, readiness.clone(), stop.clone());
     let subscription_metrics = SubscriptionMetrics::register(&metrics);
     let leader = crate::leading::MeteredElection::wrap(config.leader.clone(), &metrics);
     let context = TargetContext {

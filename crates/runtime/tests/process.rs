@@ -424,3 +424,79 @@ async fn sigterm_during_a_burst_loses_no_acknowledged_write() {
         );
     }
 }
+
+/// A store whose writes fail (UNAVAILABLE) while `broken` is set, as a
+/// read-only or full disk, or a lost quorum, would.
+#[derive(Debug)]
+struct Breakable {
+    broken: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Breakable {
+    fn check(&self) -> Result<(), minsheng_eventstore::StoreError> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(minsheng_eventstore::StoreError::Unavailable(
+                "attempt to write a readonly database".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl minsheng_eventstore::interposed::Interpose for Breakable {
+    async fn before_append(
+        &self,
+        _inner: &dyn EventStore,
+        _stream: &StreamName,
+        _events: &[NewEvent],
+    ) -> Result<(), minsheng_eventstore::StoreError> {
+        self.check()
+    }
+
+    async fn before_checkpoint(&self, _name: &str) -> Result<(), minsheng_eventstore::StoreError> {
+        self.check()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_fails_writes_makes_the_process_not_ready_until_it_heals() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = minsheng_runtime::store::open(
+        &format!("sqlite://{}", dir.path().join("events.db").display()),
+        1,
+    )
+    .await
+    .unwrap();
+    let broken = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let store = Arc::new(minsheng_eventstore::interposed::Interposed {
+        inner: sqlite,
+        hooks: Breakable {
+            broken: broken.clone(),
+        },
+    });
+    let app = support::spawn_app_on(store, AppOptions::default()).await;
+    let token = officer_token("officer-7");
+    let writable = |text: &str| minsheng_testkit::sample(text, "minsheng_store_writable");
+
+    broken.store(true, Ordering::SeqCst);
+    let refused = support::write(channel(app.grpc).await, Some(&token), note("n1", "x"), &[])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable);
+    // Told at once: not ready, the store component says why, the gauge is 0.
+    let (status, body) = http_get(app.http, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("\"store\":false"), "{body}");
+    assert_eq!(writable(&app.metrics().await), Some(0.0));
+
+    // No call comes to a process that is not ready: its probe finds out
+    // that the store healed.
+    broken.store(false, Ordering::SeqCst);
+    eventually("ready again once the store heals", async || {
+        http_get(app.http, "/readyz").await.0 == 200
+    })
+    .await;
+    assert_eq!(writable(&app.metrics().await), Some(1.0));
+    app.stop(Duration::from_secs(20)).await;
+}
