@@ -164,6 +164,8 @@ async fn sqlite_acknowledged_appends_survive_kill_9() {
     let store = SqliteStore::open(&db).unwrap();
     let total = assert_acknowledged_appends_survived(&store, &acks).await;
     assert!(total >= 600 * PER_COMMIT);
+    // The figure for notes (`cargo test --test crash -- --nocapture`).
+    println!("sqlite kill -9: {total} acknowledged events of {count} commits, every one stored");
 }
 
 // ---------------------------------------------------------------- JetStream
@@ -254,12 +256,15 @@ async fn jetstream_acknowledged_appends_survive_killing_the_server() {
     let reopened = JetStreamStore::connect(short_retries(server.url()))
         .await
         .unwrap();
-    assert_acknowledged_appends_survived(&reopened, &acked_before_kill).await;
+    let before = assert_acknowledged_appends_survived(&reopened, &acked_before_kill).await;
     let total = assert_acknowledged_appends_survived(&reopened, &snapshot(&acks)).await;
     assert_eq!(
         total,
         WRITERS * 150 * PER_COMMIT,
         "every writer finished after the restart"
+    );
+    println!(
+        "nats-server kill -9: {before} events acknowledged before the kill, {total} in all, every one stored once"
     );
 }
 
@@ -291,8 +296,11 @@ async fn jetstream_acknowledged_appends_survive_killing_the_stream_leader() {
     let reopened = JetStreamStore::connect(short_retries(cluster.urls()).replicas(3))
         .await
         .unwrap();
-    assert_acknowledged_appends_survived(&reopened, &acked_before_kill).await;
+    let before = assert_acknowledged_appends_survived(&reopened, &acked_before_kill).await;
     assert_acknowledged_appends_survived(&reopened, &snapshot(&acks)).await;
+    println!(
+        "stream leader (node {leader} of 3) kill -9: {before} events acknowledged before the kill, {total} in all, every one stored once"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
