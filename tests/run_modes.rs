@@ -222,17 +222,7 @@ async fn up_serves_health_on_the_embedded_store_and_stops_on_sigterm() {
 
     // A second process on the same directory would follow only its own
     // writes: it is refused at once, naming the first.
-    let mut second = minsheng(&["up"], &dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = support::binary::wait_for_exit(&mut second, Duration::from_secs(20));
-    if status.is_none() {
-        let _ = second.kill();
-    }
-    let mut said = String::new();
-    std::io::Read::read_to_string(&mut second.stderr.take().unwrap(), &mut said).unwrap();
+    let (status, said) = support::binary::exit_of(minsheng(&["up"], &dir));
     assert!(
         status.is_some_and(|s| !s.success()),
         "a second up on one data dir must exit with an error: {status:?} {said}"
@@ -402,23 +392,14 @@ fn up_refuses_to_start_on_a_store_it_cannot_write() {
     // ...and then the store file is made read-only.
     let store = data.join("events.db");
     std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o400)).unwrap();
-    let mut up = run(&[
+    let up = run(&[
         "up",
         "--grpc-addr",
         "127.0.0.1:0",
         "--http-addr",
         "127.0.0.1:0",
-    ])
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
-    let status = support::binary::wait_for_exit(&mut up, Duration::from_secs(20));
-    if status.is_none() {
-        let _ = up.kill();
-    }
-    let mut said = String::new();
-    std::io::Read::read_to_string(&mut up.stderr.take().unwrap(), &mut said).unwrap();
+    ]);
+    let (status, said) = support::binary::exit_of(up);
     assert!(
         status.is_some_and(|s| !s.success()),
         "up must refuse to start on a store it cannot write: {status:?} {said}"

@@ -140,6 +140,23 @@ pub async fn channel(addr: SocketAddr) -> Channel {
         .expect("the binary accepts gRPC connections")
 }
 
+/// Runs `command` expecting it to stop on its own within 20 s (killed if
+/// it does not): how it exited, if it did, and what it said on stderr.
+pub fn exit_of(mut command: Command) -> (Option<std::process::ExitStatus>, String) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let status = wait_for_exit(&mut child, Duration::from_secs(20));
+    if status.is_none() {
+        let _ = child.kill();
+    }
+    let mut said = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut said);
+    (status, said)
+}
+
 /// Waits up to `within` for `child` to exit.
 pub fn wait_for_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + within;
