@@ -1,0 +1,137 @@
+//! The vault on the embedded store's database file: a person's values
+//! seal and open; forgetting them leaves their values unreadable and no
+//! trace of their key in the files; a rotation leaves every value
+//! readable with the new master key alone.
+
+#![allow(clippy::unwrap_used)]
+
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use minsheng_vault::{KeyStore, MasterKey, Opened, SqliteKeys, Vault};
+
+const PHONE: &str = "13812345678";
+
+fn master(byte: u8) -> MasterKey {
+    MasterKey::from_bytes(&[byte; 32]).unwrap()
+}
+
+fn vault(store: &Arc<SqliteKeys>, master: MasterKey, cache: usize) -> Vault {
+    Vault::new(master, store.clone(), NonZeroUsize::new(cache).unwrap())
+}
+
+/// The bytes of the database and its write-ahead log.
+fn files(dir: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for file in ["events.db", "events.db-wal"] {
+        bytes.extend(std::fs::read(dir.join(file)).unwrap_or_default());
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_persons_values_no_longer_open_and_their_key_is_in_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteKeys::open(dir.path().join("events.db")).unwrap());
+    let vault = vault(&store, master(1), 100);
+    let sealed = vault.seal("p1", PHONE).await.unwrap();
+    let other = vault.seal("p2", "13900001111").await.unwrap();
+    assert!(!sealed.sealed.contains(PHONE));
+    assert_eq!(
+        vault.open(&sealed).await.unwrap(),
+        Opened::Value(PHONE.into())
+    );
+    // Another process (no cache) opens it through the store.
+    let fresh = self::vault(&store, master(1), 100);
+    assert_eq!(
+        fresh.open(&sealed).await.unwrap(),
+        Opened::Value(PHONE.into())
+    );
+    assert!(
+        !contains(&files(dir.path()), PHONE.as_bytes()),
+        "no value in clear"
+    );
+
+    let wrapped = store.get("p1").await.unwrap().unwrap().wrapped;
+    assert!(contains(&files(dir.path()), &wrapped));
+    assert!(vault.forget("p1").await.unwrap());
+    assert_eq!(vault.open(&sealed).await.unwrap(), Opened::Forgotten);
+    assert_eq!(
+        self::vault(&store, master(1), 100)
+            .open(&sealed)
+            .await
+            .unwrap(),
+        Opened::Forgotten
+    );
+    assert!(
+        !contains(&files(dir.path()), &wrapped),
+        "the forgotten key is left in neither file"
+    );
+    assert_eq!(
+        vault.open(&other).await.unwrap(),
+        Opened::Value("13900001111".into()),
+        "others are untouched"
+    );
+    assert!(!vault.forget("p1").await.unwrap(), "forgotten once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_sealing_for_a_new_person_at_once_share_one_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteKeys::open(dir.path().join("events.db")).unwrap());
+    let (a, b) = (
+        Arc::new(vault(&store, master(1), 10)),
+        Arc::new(vault(&store, master(1), 10)),
+    );
+    let mut sealed = Vec::new();
+    for round in 0..20 {
+        let person = format!("p{round}");
+        let (x, y) = tokio::join!(a.seal(&person, "a"), b.seal(&person, "b"));
+        sealed.push((x.unwrap(), y.unwrap()));
+    }
+    for (x, y) in &sealed {
+        assert_eq!(b.open(x).await.unwrap(), Opened::Value("a".into()));
+        assert_eq!(a.open(y).await.unwrap(), Opened::Value("b".into()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_rotation_every_value_opens_with_the_new_master_key_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteKeys::open(dir.path().join("events.db")).unwrap());
+    // A cache of 2 for 1,200 people: most keys come from the store.
+    let old = vault(&store, master(1), 2);
+    let mut sealed = Vec::new();
+    for n in 0..1200 {
+        sealed.push(
+            old.seal(&format!("p{n:04}"), &format!("1380000{n:04}"))
+                .await
+                .unwrap(),
+        );
+    }
+    let rotating = vault(&store, master(2), 2).with_previous(master(1));
+    let mut reports = Vec::new();
+    let rewrapped = rotating.rotate(&mut |n| reports.push(n)).await.unwrap();
+    assert_eq!(rewrapped, 1200);
+    assert_eq!(reports.last(), Some(&1200));
+    assert_eq!(
+        rotating.rotate(&mut |_| {}).await.unwrap(),
+        0,
+        "nothing left"
+    );
+    let new_only = vault(&store, master(2), 2);
+    for (n, value) in sealed.iter().enumerate() {
+        assert_eq!(
+            new_only.open(value).await.unwrap(),
+            Opened::Value(format!("1380000{n:04}"))
+        );
+    }
+    assert!(
+        vault(&store, master(1), 2).open(&sealed[0]).await.is_err(),
+        "the old master key opens nothing any more"
+    );
+}
