@@ -120,6 +120,16 @@ impl std::fmt::Debug for DataKey {
 }
 
 impl DataKey {
+    /// Names this key (a hash of it, which tells nothing of it): a sealed
+    /// value records it, so that after a person was forgotten and given a
+    /// new key, their old values read as forgotten, not as tampered with.
+    pub fn id(&self) -> String {
+        Sha256::digest(self.key)[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// `plain` sealed for `person`.
     pub fn seal(&self, person: &str, plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
         seal(&self.key, person.as_bytes(), plain)

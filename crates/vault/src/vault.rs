@@ -121,6 +121,7 @@ impl Vault {
         };
         Ok(Sealed {
             person: person.to_owned(),
+            key: key.id(),
             sealed: STANDARD.encode(key.seal(person, value.as_bytes())?),
         })
     }
@@ -130,6 +131,11 @@ impl Vault {
         let Some(key) = self.key(&sealed.person).await? else {
             return Ok(Opened::Forgotten);
         };
+        if key.id() != sealed.key {
+            // Sealed with a key since destroyed: the person was forgotten
+            // and has sealed new values since.
+            return Ok(Opened::Forgotten);
+        }
         let bytes = STANDARD
             .decode(&sealed.sealed)
             .map_err(|_| VaultError::Malformed)?;

@@ -1,14 +1,16 @@
-//! The vault on the embedded store's database file: a person's values
-//! seal and open; forgetting them leaves their values unreadable and no
-//! trace of their key in the files; a rotation leaves every value
-//! readable with the new master key alone.
+//! The vault on each key store (the embedded store's database file, and
+//! a JetStream bucket on a real nats-server): a person's values seal and
+//! open; forgetting them leaves their values unreadable (and, on SQLite,
+//! no trace of their key in the files); processes racing on a new person
+//! share one key; a rotation leaves every value readable with the new
+//! master key alone.
 
 #![allow(clippy::unwrap_used)]
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use minsheng_vault::{KeyStore, MasterKey, Opened, SqliteKeys, Vault};
+use minsheng_vault::{KeyStore, MasterKey, NatsKeys, Opened, SqliteKeys, Vault};
 
 const PHONE: &str = "13812345678";
 
@@ -16,7 +18,7 @@ fn master(byte: u8) -> MasterKey {
     MasterKey::from_bytes(&[byte; 32]).unwrap()
 }
 
-fn vault(store: &Arc<SqliteKeys>, master: MasterKey, cache: usize) -> Vault {
+fn vault<S: KeyStore + 'static>(store: &Arc<S>, master: MasterKey, cache: usize) -> Vault {
     Vault::new(master, store.clone(), NonZeroUsize::new(cache).unwrap())
 }
 
@@ -79,10 +81,7 @@ async fn a_forgotten_persons_values_no_longer_open_and_their_key_is_in_no_file()
     assert!(!vault.forget("p1").await.unwrap(), "forgotten once");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_sealing_for_a_new_person_at_once_share_one_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteKeys::open(dir.path().join("events.db")).unwrap());
+async fn racing_processes_share_one_key<S: KeyStore + 'static>(store: Arc<S>) {
     let (a, b) = (
         Arc::new(vault(&store, master(1), 10)),
         Arc::new(vault(&store, master(1), 10)),
@@ -100,13 +99,22 @@ async fn two_processes_sealing_for_a_new_person_at_once_share_one_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn after_a_rotation_every_value_opens_with_the_new_master_key_alone() {
+async fn two_processes_sealing_for_a_new_person_at_once_share_one_key() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteKeys::open(dir.path().join("events.db")).unwrap());
-    // A cache of 2 for 1,200 people: most keys come from the store.
+    racing_processes_share_one_key(Arc::new(
+        SqliteKeys::open(dir.path().join("events.db")).unwrap(),
+    ))
+    .await;
+}
+
+async fn rotation_leaves_every_value_readable_with_the_new_key_alone<S: KeyStore + 'static>(
+    store: Arc<S>,
+    people: usize,
+) {
+    // A cache of 2: most keys come from the store.
     let old = vault(&store, master(1), 2);
     let mut sealed = Vec::new();
-    for n in 0..1200 {
+    for n in 0..people {
         sealed.push(
             old.seal(&format!("p{n:04}"), &format!("1380000{n:04}"))
                 .await
@@ -116,8 +124,8 @@ async fn after_a_rotation_every_value_opens_with_the_new_master_key_alone() {
     let rotating = vault(&store, master(2), 2).with_previous(master(1));
     let mut reports = Vec::new();
     let rewrapped = rotating.rotate(&mut |n| reports.push(n)).await.unwrap();
-    assert_eq!(rewrapped, 1200);
-    assert_eq!(reports.last(), Some(&1200));
+    assert_eq!(rewrapped, people as u64);
+    assert_eq!(reports.last(), Some(&(people as u64)));
     assert_eq!(
         rotating.rotate(&mut |_| {}).await.unwrap(),
         0,
@@ -134,4 +142,60 @@ async fn after_a_rotation_every_value_opens_with_the_new_master_key_alone() {
         vault(&store, master(1), 2).open(&sealed[0]).await.is_err(),
         "the old master key opens nothing any more"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_rotation_every_value_opens_with_the_new_master_key_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteKeys::open(dir.path().join("events.db")).unwrap());
+    rotation_leaves_every_value_readable_with_the_new_key_alone(store, 1200).await;
+}
+
+// ---------------------------------------------------------------- JetStream
+
+async fn on_nats() -> (minsheng_testkit::NatsServer, Arc<NatsKeys>) {
+    let server = minsheng_testkit::NatsServer::start().unwrap();
+    let client = async_nats::connect(server.url()).await.unwrap();
+    let store = Arc::new(NatsKeys::open(client, 1).await.unwrap());
+    (server, store)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_nats_a_forgotten_persons_values_no_longer_open() {
+    let (_server, store) = on_nats().await;
+    let vault = vault(&store, master(1), 100);
+    let sealed = vault.seal("p1", PHONE).await.unwrap();
+    let other = vault.seal("p2", "13900001111").await.unwrap();
+    assert!(vault.forget("p1").await.unwrap());
+    assert_eq!(store.get("p1").await.unwrap(), None);
+    assert_eq!(
+        self::vault(&store, master(1), 100)
+            .open(&sealed)
+            .await
+            .unwrap(),
+        Opened::Forgotten
+    );
+    assert_eq!(
+        vault.open(&other).await.unwrap(),
+        Opened::Value("13900001111".into())
+    );
+    // New values of a forgotten person get a new key; the old stay closed.
+    let again = vault.seal("p1", PHONE).await.unwrap();
+    assert_eq!(
+        vault.open(&again).await.unwrap(),
+        Opened::Value(PHONE.into())
+    );
+    assert_eq!(
+        vault.open(&sealed).await.unwrap(),
+        Opened::Forgotten,
+        "the old values stay forgotten"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_nats_racing_processes_share_one_key_and_a_rotation_rewraps_every_key() {
+    let (_server, store) = on_nats().await;
+    racing_processes_share_one_key(store.clone()).await;
+    let (_server, store) = on_nats().await;
+    rotation_leaves_every_value_readable_with_the_new_key_alone(store, 120).await;
 }
