@@ -89,10 +89,15 @@ pub fn serve_replica(
 /// Starts the binary, reads the addresses it prints and waits (up to 60 s)
 /// for it to say it is ready: it listens before its subscriptions have
 /// caught up, and health says NOT_SERVING until then.
-pub fn start(mut command: Command) -> Running {
+pub fn start(command: Command) -> Running {
+    start_logging(command, Stdio::null())
+}
+
+/// [`start`], its standard error (the logs) going to `logs`.
+pub fn start_logging(mut command: Command, logs: impl Into<Stdio>) -> Running {
     let mut child = command
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(logs)
         .spawn()
         .expect("the binary starts");
     let stdout = child.stdout.take().expect("stdout is piped");
