@@ -8,9 +8,11 @@
 //! - [`election`]: how `serve`'s replicas pick who runs the singletons.
 //! - [`run`]: `up` and `serve`, a process of targets on a store.
 //! - [`projections`]: `projections status` and `projections rebuild`.
+//! - [`keys`]: `keys rotate-master`.
 //! - [`targets`]: the targets this binary knows, by name.
 
 mod election;
+mod keys;
 mod projections;
 mod run;
 mod targets;
@@ -286,6 +288,20 @@ enum KeysAction {
         #[command(flatten)]
         person_key: PersonKeyFile,
     },
+    /// Rewrap every person's data key under a new master key, online; the
+    /// old master key is no longer needed afterwards.
+    RotateMaster {
+        /// The store the keys are kept beside; default: the embedded store
+        /// in the data dir.
+        #[arg(long, env = "MINSHENG_STORE")]
+        store: Option<String>,
+        /// The master key the data keys are wrapped by now.
+        #[arg(long, value_name = "FILE")]
+        old_master_key_file: PathBuf,
+        /// The master key to wrap them by from now on.
+        #[arg(long, value_name = "FILE")]
+        new_master_key_file: PathBuf,
+    },
 }
 
 async fn run_command(cli: Cli) -> anyhow::Result<()> {
@@ -301,6 +317,19 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 .unwrap_or_else(|| cli.data_dir.join("person.key"));
             let (_, created) = PersonKeys::load_or_create(&person)?;
             say_key(&person, "person key", created);
+        }
+        Command::Keys {
+            action:
+                KeysAction::RotateMaster {
+                    store,
+                    old_master_key_file,
+                    new_master_key_file,
+                },
+        } => {
+            let url = store.unwrap_or_else(|| {
+                format!("sqlite://{}", cli.data_dir.join("events.db").display())
+            });
+            keys::rotate_master(&url, &old_master_key_file, &new_master_key_file).await?;
         }
         Command::Projections {
             action: ProjectionsAction::Status { store, process },

@@ -381,3 +381,54 @@ async fn projections_status_shows_a_running_projection_counting_while_bikes_are_
     let refused = client.status(ask("officer")).await.expect_err("refused");
     assert_eq!(refused.code(), tonic::Code::PermissionDenied);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_master_key_rotation_leaves_every_sealed_value_readable_with_the_new_key_alone() {
+    use minsheng_vault::{MasterKey, Opened, SqliteKeys, Vault};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let master = |name: &str| {
+        let path = dir.path().join(name);
+        let (bytes, _) = minsheng_runtime::secret::load_or_create(&path, "master key").unwrap();
+        (path, MasterKey::from_bytes(&bytes).unwrap())
+    };
+    let ((old_file, old), (new_file, new)) = (master("old.key"), master("new.key"));
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let store = std::sync::Arc::new(SqliteKeys::open(data.join("events.db")).unwrap());
+    let cache = std::num::NonZeroUsize::new(8).unwrap();
+    let sealing = Vault::new(old, store.clone(), cache);
+    let mut sealed = Vec::new();
+    for n in 0..50 {
+        sealed.push(
+            sealing
+                .seal(&format!("p{n:02}"), &format!("1380000{n:04}"))
+                .await
+                .unwrap(),
+        );
+    }
+    let out = run_in(
+        &data,
+        &[
+            "keys",
+            "rotate-master",
+            "--old-master-key-file",
+            old_file.to_str().unwrap(),
+            "--new-master-key-file",
+            new_file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("50 data keys rewrapped"), "{said}");
+    let reading = Vault::new(new, store, cache);
+    for (n, value) in sealed.iter().enumerate() {
+        assert_eq!(
+            reading.open(value).await.unwrap(),
+            Opened::Value(format!("1380000{n:04}"))
+        );
+    }
+}
