@@ -383,6 +383,7 @@ async fn projections_status_shows_a_running_projection_counting_while_bikes_are_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::unwrap_used)]
 async fn a_master_key_rotation_leaves_every_sealed_value_readable_with_the_new_key_alone() {
     use minsheng_vault::{MasterKey, Opened, SqliteKeys, Vault};
     let dir = tempfile::tempdir().expect("temp dir");
