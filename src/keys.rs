@@ -18,26 +18,31 @@ fn master_key(path: &Path) -> anyhow::Result<MasterKey> {
 }
 
 /// The key store beside the events at `store_url`.
-async fn key_store(store_url: &str) -> anyhow::Result<Arc<dyn KeyStore>> {
+async fn key_store(store_url: &str, replicas: usize) -> anyhow::Result<Arc<dyn KeyStore>> {
     if let Some(path) = store_url.strip_prefix("sqlite://") {
         return Ok(Arc::new(SqliteKeys::open(path)?));
     }
     if store_url.starts_with("nats://") {
-        let client = async_nats::connect(store_url)
+        let client = minsheng_eventstore::jetstream::connect_client(store_url)
             .await
             .with_context(|| format!("cannot reach {}", crate::run::redact(store_url)))?;
-        return Ok(Arc::new(NatsKeys::open(client, 1).await?));
+        return Ok(Arc::new(NatsKeys::open(client, replicas).await?));
     }
     anyhow::bail!("sqlite://<path> or nats://<host>:<port> expected")
 }
 
-pub async fn rotate_master(store_url: &str, old: &Path, new: &Path) -> anyhow::Result<()> {
+pub async fn rotate_master(
+    store_url: &str,
+    replicas: usize,
+    old: &Path,
+    new: &Path,
+) -> anyhow::Result<()> {
     let (old, new) = (master_key(old)?, master_key(new)?);
     anyhow::ensure!(
         old.id() != new.id(),
         "the new master key is the old one: nothing to rotate"
     );
-    let store = key_store(store_url).await?;
+    let store = key_store(store_url, replicas).await?;
     let vault = Vault::new(new, store, std::num::NonZeroUsize::MIN).with_previous(old);
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template(

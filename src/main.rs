@@ -295,6 +295,10 @@ enum KeysAction {
         /// in the data dir.
         #[arg(long, env = "MINSHENG_STORE")]
         store: Option<String>,
+        /// JetStream replicas of the key bucket, if it must be created (as
+        /// the store's: 3 in production).
+        #[arg(long, env = "MINSHENG_STORE_REPLICAS", default_value_t = 1)]
+        store_replicas: usize,
         /// The master key the data keys are wrapped by now.
         #[arg(long, value_name = "FILE")]
         old_master_key_file: PathBuf,
@@ -322,6 +326,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             action:
                 KeysAction::RotateMaster {
                     store,
+                    store_replicas,
                     old_master_key_file,
                     new_master_key_file,
                 },
@@ -329,7 +334,13 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             let url = store.unwrap_or_else(|| {
                 format!("sqlite://{}", cli.data_dir.join("events.db").display())
             });
-            keys::rotate_master(&url, &old_master_key_file, &new_master_key_file).await?;
+            keys::rotate_master(
+                &url,
+                store_replicas,
+                &old_master_key_file,
+                &new_master_key_file,
+            )
+            .await?;
         }
         Command::Projections {
             action: ProjectionsAction::Status { store, process },

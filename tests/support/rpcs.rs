@@ -193,58 +193,18 @@ pub async fn call_raw(
     }
 }
 
-/// A message of `bytes` bytes in a field no service reads: what a
-/// server's size limit sees before it decodes anything.
-#[derive(Clone, PartialEq, prost::Message)]
-struct Padding {
-    #[prost(bytes = "vec", tag = "1000")]
-    pad: Vec<u8>,
-}
-
-/// Calls `rpc` with one message of just over `limit` bytes (a stream of
-/// one for a client stream) and a bearer `token`; answers the status code
-/// (`Ok` when a server stream was opened).
-pub async fn call_oversized(addr: SocketAddr, rpc: &Rpc, token: &str, limit: usize) -> Code {
-    let mut client = tonic::client::Grpc::new(channel(addr).await);
-    client.ready().await.unwrap();
-    let path: http::uri::PathAndQuery = format!("/{}", rpc.name).parse().unwrap();
-    let codec = tonic_prost::ProstCodec::<Padding, ()>::default();
-    let huge = Padding {
-        pad: vec![b'x'; limit + 1],
-    };
-    let with_token = |message| {
-        let mut request = tonic::Request::new(message);
-        minsheng_runtime::auth::attach_bearer(&mut request, token).unwrap();
-        request
-    };
-    let outcome = match (rpc.client_streaming, rpc.server_streaming) {
-        (false, false) => client.unary(with_token(huge), path, codec).await.map(drop),
-        (false, true) => client
-            .server_streaming(with_token(huge), path, codec)
-            .await
-            .map(drop),
-        (true, false) => {
-            let mut request = tonic::Request::new(futures::stream::iter([huge]));
-            minsheng_runtime::auth::attach_bearer(&mut request, token).unwrap();
-            client
-                .client_streaming(request, path, codec)
-                .await
-                .map(drop)
-        }
-        (true, true) => {
-            let mut request = tonic::Request::new(futures::stream::iter([huge]));
-            minsheng_runtime::auth::attach_bearer(&mut request, token).unwrap();
-            // A bidirectional stream answers the refusal on the stream.
-            match client.streaming(request, path, codec).await {
-                Ok(answers) => answers.into_inner().message().await.map(drop),
-                Err(status) => Err(status),
-            }
-        }
-    };
-    match outcome {
-        Ok(()) => Code::Ok,
-        Err(status) => status.code(),
+/// A message holding `bytes` bytes as its field 1, of wire type
+/// length-delimited: over a limit, it is refused before anything reads it.
+pub fn string_field_1(bytes: usize) -> Vec<u8> {
+    let mut message = vec![0x0a];
+    let mut length = bytes;
+    while length >= 0x80 {
+        message.push((length as u8 & 0x7f) | 0x80);
+        length >>= 7;
     }
+    message.push(length as u8);
+    message.extend(std::iter::repeat_n(b'a', bytes));
+    message
 }
 
 /// Calls `rpc` with an empty message (an empty stream for a client stream)

@@ -1,10 +1,12 @@
-//! A store with hooks around appends and subscriptions, for tests that
-//! need a store that fails, races or lags on cue: wrap any store in
-//! [`Interposed`] and implement only the hook needed; everything else goes
-//! straight through.
+//! A store with hooks around its writes and subscriptions: for the
+//! runtime, which measures every write (`metered_store`), and for tests
+//! that need a store that fails, races or lags on cue. Wrap any store in
+//! [`Interposed`] and implement only the hooks needed; everything else
+//! goes straight through.
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
@@ -26,10 +28,26 @@ pub trait Interpose: Send + Sync + fmt::Debug + 'static {
         Ok(())
     }
 
+    /// Hears what an append that reached the store came to, and how long
+    /// the store took.
+    fn after_append(
+        &self,
+        _stream: &StreamName,
+        _outcome: &Result<AppendOutcome, StoreError>,
+        _took: Duration,
+    ) {
+    }
+
     /// Runs before a checkpoint is saved; an error refuses it.
     async fn before_checkpoint(&self, _name: &str) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// Hears what saving a checkpoint came to.
+    fn after_checkpoint(&self, _name: &str, _outcome: &Result<(), StoreError>) {}
+
+    /// Hears what saving a snapshot came to.
+    fn after_snapshot(&self, _name: &str, _outcome: &Result<(), StoreError>) {}
 
     /// What a subscription delivers, from what the store delivers.
     fn subscription(&self, events: EventSubscription) -> EventSubscription {
@@ -56,9 +74,13 @@ impl<H: Interpose> EventStore for Interposed<H> {
         self.hooks
             .before_append(self.inner.as_ref(), stream, &events)
             .await?;
-        self.inner
+        let started = Instant::now();
+        let outcome = self
+            .inner
             .append(stream, expected, events, request_id)
-            .await
+            .await;
+        self.hooks.after_append(stream, &outcome, started.elapsed());
+        outcome
     }
 
     async fn read_stream(
@@ -106,7 +128,9 @@ impl<H: Interpose> EventStore for Interposed<H> {
 
     async fn save_checkpoint(&self, name: &str, position: Position) -> Result<(), StoreError> {
         self.hooks.before_checkpoint(name).await?;
-        self.inner.save_checkpoint(name, position).await
+        let outcome = self.inner.save_checkpoint(name, position).await;
+        self.hooks.after_checkpoint(name, &outcome);
+        outcome
     }
 
     async fn load_snapshot(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -114,7 +138,9 @@ impl<H: Interpose> EventStore for Interposed<H> {
     }
 
     async fn save_snapshot(&self, name: &str, data: Vec<u8>) -> Result<(), StoreError> {
-        self.inner.save_snapshot(name, data).await
+        let outcome = self.inner.save_snapshot(name, data).await;
+        self.hooks.after_snapshot(name, &outcome);
+        outcome
     }
 }
 

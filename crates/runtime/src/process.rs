@@ -25,7 +25,6 @@ use crate::grpc::metrics::RpcMetrics;
 use crate::grpc::{self, GrpcLimits, auth::Gatekeeper};
 use crate::health::Readiness;
 use crate::http::{self, HttpState};
-use crate::metered_store::MeteredStore;
 use crate::metrics::MetricsRegistry;
 use crate::person_keys::PersonKeys;
 use crate::shutdown::Shutdown;
@@ -118,7 +117,7 @@ pub async fn start(
     // Servers and workers stop on `stop`, which follows `shutdown` after
     // the drain delay.
     let stop = Shutdown::new();
-    let store = MeteredStore::wrap(store, &metrics, readiness.clone(), stop.clone());
+    let store = crate::metered_store::wrap(store, &metrics, readiness.clone(), stop.clone());
     let subscription_metrics = SubscriptionMetrics::register(&metrics);
     let leader = crate::leading::MeteredElection::wrap(config.leader.clone(), &metrics);
     let context = TargetContext {

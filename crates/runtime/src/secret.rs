@@ -106,8 +106,12 @@ fn refuse_exposed(path: &Path, what: &'static str) -> Result<(), KeyError> {
                 risk: match (what, exposed) {
                     ("JWT key", "write") => "replace it and mint a token for any role",
                     ("JWT key", _) => "mint a token for any role",
-                    (_, "write") => "replace it and split one person's events from another's",
-                    _ => "tell whose events are whose",
+                    ("person key", "write") => {
+                        "replace it and split one person's events from another's"
+                    }
+                    ("person key", _) => "tell whose events are whose",
+                    (_, "write") => "replace it, and with it what it protects",
+                    _ => "read what it protects",
                 },
             });
         }

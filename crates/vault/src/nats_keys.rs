@@ -4,7 +4,7 @@
 //! key's id and the wrapped data key. Forgetting purges the key: its
 //! history goes with it.
 
-use async_nats::jetstream::{self, kv};
+use async_nats::jetstream::kv;
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -32,22 +32,13 @@ pub struct NatsKeys {
 }
 
 impl NatsKeys {
-    /// Opens the bucket, creating it (with `replicas` copies) on first use.
+    /// Opens the bucket, creating it (with `replicas` copies) on first use,
+    /// as the event store opens its own.
     pub async fn open(client: async_nats::Client, replicas: usize) -> Result<Self, StoreError> {
-        let js = jetstream::new(client);
-        let bucket = match js.get_key_value(BUCKET).await {
-            Ok(bucket) => bucket,
-            Err(_) => js
-                .create_key_value(kv::Config {
-                    bucket: BUCKET.to_owned(),
-                    history: 1,
-                    storage: jetstream::stream::StorageType::File,
-                    num_replicas: replicas,
-                    ..Default::default()
-                })
+        let bucket =
+            minsheng_eventstore::jetstream::open_key_value_bucket(client, BUCKET, replicas)
                 .await
-                .map_err(failed)?,
-        };
+                .map_err(failed)?;
         Ok(NatsKeys { bucket })
     }
 

@@ -167,9 +167,24 @@ impl KeyStore for SqliteKeys {
                 params![person],
             )? == 1;
             // The old page is in the write-ahead log until it is copied
-            // back (zeroed, by secure_delete) and the log truncated.
-            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-            Ok(deleted)
+            // back (zeroed, by secure_delete) and the log truncated; a
+            // reader in the middle of a read holds the log ("busy"), so
+            // the truncation is tried again, a bounded number of times.
+            for _ in 0..50 {
+                let busy: i64 = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+                if busy == 0 {
+                    return Ok(deleted);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                Some(
+                    "the key is deleted, but the write-ahead log still holds it: \
+                     readers kept it busy; forget again to truncate it"
+                        .to_owned(),
+                ),
+            ))
         })
         .await
     }
