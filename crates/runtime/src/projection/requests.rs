@@ -73,6 +73,7 @@ impl<M: ReadModel> Projection<M> {
 pub struct RebuildRequests<M> {
     name: String,
     context: Context,
+    stream: String,
     event_type: String,
     projection: Arc<Projection<M>>,
     store: Arc<dyn EventStore>,
@@ -90,6 +91,7 @@ impl<M: ReadModel> RebuildRequests<M> {
         Ok(RebuildRequests {
             name: format!("{}-rebuild-requests", spec.name),
             context: Context::parse(spec.owner)?,
+            stream: stream(&spec),
             event_type: event_type(&spec),
             projection,
             store,
@@ -135,9 +137,7 @@ impl<M: ReadModel> Subscriber for RebuildRequests<M> {
 
     async fn handle(&mut self, event: &RecordedEvent) -> Result<(), SubscriberError> {
         self.after = Some(event.position);
-        if event.event_type != self.event_type
-            || event.stream.as_str() != stream(self.projection.spec())
-        {
+        if event.event_type != self.event_type || event.stream.as_str() != self.stream {
             return Ok(());
         }
         let Ok(request) = serde_json::from_str::<RebuildRequested>(event.payload.get()) else {

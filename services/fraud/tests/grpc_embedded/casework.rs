@@ -25,12 +25,7 @@ async fn a_named_suspect_is_restricted_from_exit_until_the_alert_is_closed() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn(dir.path(), chrono::Duration::hours(2)).await;
     let mut alerts = app.alerts().await;
-    let alert_id = alerts
-        .report_alert(as_role("fraud-analyst", alert()))
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
+    let alert_id = reported_alert(&app).await;
     let triaged = alerts
         .triage_alert(as_role(
             "fraud-analyst",
@@ -192,12 +187,7 @@ async fn a_suspect_also_listed_as_a_fugitive_stays_restricted_when_the_alert_is_
     let dir = tempfile::tempdir().unwrap();
     let app = spawn(dir.path(), chrono::Duration::hours(2)).await;
     let mut alerts = app.alerts().await;
-    let alert_id = alerts
-        .report_alert(as_role("fraud-analyst", alert()))
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
+    let alert_id = reported_alert(&app).await;
     let analyst = |request| as_role("fraud-analyst", request);
     alerts
         .link_alert_to_case(analyst(pb::LinkAlertToCaseRequest {

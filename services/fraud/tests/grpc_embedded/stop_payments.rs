@@ -13,14 +13,7 @@ use super::support::*;
 async fn a_stop_payment_is_answered_once_by_its_own_institution() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn(dir.path(), chrono::Duration::hours(2)).await;
-    let alert_id = app
-        .alerts()
-        .await
-        .report_alert(as_role("fraud-analyst", alert()))
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
+    let alert_id = reported_alert(&app).await;
     let request = pb::RequestStopPaymentRequest {
         alert_id: alert_id.clone(),
         account_index: 0,
@@ -175,14 +168,7 @@ async fn an_unanswered_request_expires_at_its_deadline_even_across_a_restart() {
     let clock = ManualClock::starting_at(chrono::Utc::now());
     let two_hours = chrono::Duration::hours(2);
     let app = spawn_with_clock(dir.path(), two_hours, Arc::new(clock.clone())).await;
-    let alert_id = app
-        .alerts()
-        .await
-        .report_alert(as_role("fraud-analyst", alert()))
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
+    let alert_id = reported_alert(&app).await;
     let request = |amount| pb::RequestStopPaymentRequest {
         alert_id: alert_id.clone(),
         account_index: 0,

@@ -95,17 +95,21 @@ pub fn now() -> prost_types::Timestamp {
     }
 }
 
-/// A reported alert with one stop-payment request of `amount_fen` on its
-/// first account: (alert id, stop-payment id).
-pub async fn alert_with_a_stop_payment(app: &App, amount_fen: i64) -> (String, String) {
-    let alert_id = app
-        .alerts()
+/// The id of [`alert`], reported by an analyst.
+pub async fn reported_alert(app: &App) -> String {
+    app.alerts()
         .await
         .report_alert(as_role("fraud-analyst", alert()))
         .await
         .unwrap()
         .into_inner()
-        .id;
+        .id
+}
+
+/// A reported alert with one stop-payment request of `amount_fen` on its
+/// first account: (alert id, stop-payment id).
+pub async fn alert_with_a_stop_payment(app: &App, amount_fen: i64) -> (String, String) {
+    let alert_id = reported_alert(app).await;
     let stop_payment_id = app
         .stops()
         .await
