@@ -375,8 +375,8 @@ const CALLED_IN: &[(&str, &str, &str)] = &[
     ),
     (
         "minsheng.fraud.v1.Alerts/ReportAlert",
-        FRAUD_CASEWORK,
-        "a_named_suspect_is_restricted_from_exit_until_the_alert_is_closed",
+        FRAUD_ALERTS,
+        "a_number_an_alert_names_is_screened_as_blocked_with_no_victim_data",
     ),
     (
         "minsheng.fraud.v1.Alerts/TriageAlert",
