@@ -4,32 +4,11 @@
 //! says so.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use minsheng_vault::{KeyStore, MasterKey, NatsKeys, SqliteKeys, Vault};
-
-/// A master key file: 32 bytes as hex, its owner's only.
-fn master_key(path: &Path) -> anyhow::Result<MasterKey> {
-    let bytes = minsheng_runtime::secret::load(path, "master key")?;
-    MasterKey::from_bytes(&bytes[..minsheng_vault::crypto::KEY_BYTES])
-        .with_context(|| format!("the master key file {}", path.display()))
-}
-
-/// The key store beside the events at `store_url`.
-async fn key_store(store_url: &str, replicas: usize) -> anyhow::Result<Arc<dyn KeyStore>> {
-    if let Some(path) = store_url.strip_prefix("sqlite://") {
-        return Ok(Arc::new(SqliteKeys::open(path)?));
-    }
-    if store_url.starts_with("nats://") {
-        let client = minsheng_eventstore::jetstream::connect_client(store_url)
-            .await
-            .with_context(|| format!("cannot reach {}", crate::run::redact(store_url)))?;
-        return Ok(Arc::new(NatsKeys::open(client, replicas).await?));
-    }
-    anyhow::bail!("sqlite://<path> or nats://<host>:<port> expected")
-}
+use minsheng_runtime::personal_data::{key_store, load_master};
+use minsheng_vault::Vault;
 
 pub async fn rotate_master(
     store_url: &str,
@@ -37,12 +16,14 @@ pub async fn rotate_master(
     old: &Path,
     new: &Path,
 ) -> anyhow::Result<()> {
-    let (old, new) = (master_key(old)?, master_key(new)?);
+    let (old, new) = (load_master(old)?, load_master(new)?);
     anyhow::ensure!(
         old.id() != new.id(),
         "the new master key is the old one: nothing to rotate"
     );
-    let store = key_store(store_url, replicas).await?;
+    let store = key_store(store_url, replicas)
+        .await
+        .with_context(|| format!("cannot reach {}", crate::run::redact(store_url)))?;
     let vault = Vault::new(new, store, std::num::NonZeroUsize::MIN).with_previous(old);
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template(

@@ -27,6 +27,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use minsheng_leader::AlwaysLeader;
 use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::person_keys::PersonKeys;
+use minsheng_runtime::personal_data;
 use minsheng_runtime::telemetry;
 
 #[derive(Debug, Parser)]
@@ -133,6 +134,26 @@ struct PersonKeyFile {
     path: Option<PathBuf>,
 }
 
+#[derive(Debug, clap::Args)]
+struct MasterKeyFile {
+    /// The master key every person's data key is wrapped by (envelope
+    /// encryption of personal data), shared by every replica; default:
+    /// <data-dir>/master.key.
+    #[arg(
+        id = "master_key_file",
+        long = "master-key-file",
+        env = "MINSHENG_MASTER_KEY_FILE",
+        value_name = "FILE"
+    )]
+    path: Option<PathBuf>,
+}
+
+impl MasterKeyFile {
+    fn or_in(self, data_dir: &std::path::Path) -> PathBuf {
+        self.path.unwrap_or_else(|| data_dir.join("master.key"))
+    }
+}
+
 /// A running process to ask, and the key to mint its token with.
 #[derive(Debug, clap::Args)]
 struct RunningProcess {
@@ -206,6 +227,8 @@ enum Command {
         #[command(flatten)]
         person_key: PersonKeyFile,
         #[command(flatten)]
+        master_key: MasterKeyFile,
+        #[command(flatten)]
         listen: Listen,
         #[command(flatten)]
         election: election::Election,
@@ -219,8 +242,8 @@ enum Command {
     },
     /// Print the version of this build and of its event-store kernel.
     Version,
-    /// Create the deployment's keys (the JWT key and the person key), each
-    /// only if missing, readable by their owner only. `up` does this on
+    /// Create the deployment's keys (the JWT key, the person key and the
+    /// master key of personal data), each only if missing, readable by their owner only. `up` does this on
     /// its first start; `serve` and `token` never create a key.
     Keys {
         #[command(subcommand)]
@@ -281,12 +304,14 @@ async fn main() -> anyhow::Result<()> {
 
 #[derive(Debug, Subcommand)]
 enum KeysAction {
-    /// Create whichever of the two key files is missing.
+    /// Create whichever of the three key files is missing.
     Init {
         #[command(flatten)]
         key: KeyFile,
         #[command(flatten)]
         person_key: PersonKeyFile,
+        #[command(flatten)]
+        master_key: MasterKeyFile,
     },
     /// Rewrap every person's data key under a new master key, online; the
     /// old master key is no longer needed afterwards.
@@ -311,7 +336,12 @@ enum KeysAction {
 async fn run_command(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Keys {
-            action: KeysAction::Init { key, person_key },
+            action:
+                KeysAction::Init {
+                    key,
+                    person_key,
+                    master_key,
+                },
         } => {
             let jwt = key.or_in(&cli.data_dir);
             let (_, created) = TokenKeys::load_or_create(&jwt)?;
@@ -321,6 +351,9 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 .unwrap_or_else(|| cli.data_dir.join("person.key"));
             let (_, created) = PersonKeys::load_or_create(&person)?;
             say_key(&person, "person key", created);
+            let master = master_key.or_in(&cli.data_dir);
+            let (_, created) = personal_data::load_or_create_master(&master)?;
+            say_key(&master, "master key", created);
         }
         Command::Keys {
             action:
@@ -405,6 +438,8 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 println!("created a new JWT key in {}", key_file.display());
             }
             let (person_keys, _) = PersonKeys::load_or_create(&cli.data_dir.join("person.key"))?;
+            let (master_key, _) =
+                personal_data::load_or_create_master(&cli.data_dir.join("master.key"))?;
             let store_url = format!("sqlite://{}", cli.data_dir.join("events.db").display());
             let drain = listen.drain_delay.unwrap_or(Duration::ZERO);
             run::run(run::Plan {
@@ -417,6 +452,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 drain_delay: drain,
                 leader: Arc::new(AlwaysLeader::new()),
                 person_keys,
+                master_key,
                 held: Some(held),
             })
             .await?;
@@ -427,6 +463,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             store_replicas,
             key,
             person_key,
+            master_key,
             listen,
             election,
             settings,
@@ -456,6 +493,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                         .path
                         .unwrap_or_else(|| cli.data_dir.join("person.key")),
                 )?,
+                master_key: personal_data::load_master(&master_key.or_in(&cli.data_dir))?,
                 held,
             })
             .await?;

@@ -26,6 +26,7 @@ pub(crate) struct Plan {
     pub(crate) drain_delay: Duration,
     pub(crate) leader: Arc<dyn LeaderElection>,
     pub(crate) person_keys: PersonKeys,
+    pub(crate) master_key: minsheng_vault::MasterKey,
     /// The embedded store's directory, held until the process stops.
     pub(crate) held: Option<minsheng_runtime::data_dir::DataDirLock>,
 }
@@ -41,6 +42,7 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
         drain_delay,
         leader,
         person_keys,
+        master_key,
         held: _held,
     } = plan;
     let store_url = store_url.as_str();
@@ -49,6 +51,9 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
     let store = minsheng_runtime::store::open(store_url, replicas)
         .await
         .with_context(|| format!("cannot open the store {}", redact(store_url)))?;
+    let vault = minsheng_runtime::personal_data::open(store_url, replicas, master_key)
+        .await
+        .with_context(|| format!("cannot open the data keys beside {}", redact(store_url)))?;
     let config = ProcessConfig {
         grpc_addr: listen.grpc_addr,
         http_addr: listen.http_addr,
@@ -58,6 +63,7 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
         shutdown_grace: listen.shutdown_grace,
         leader,
         person_keys,
+        vault,
         clock: Arc::new(minsheng_runtime::clock::SystemClock),
     };
     let running = process::start(config, store, &targets, shutdown).await?;

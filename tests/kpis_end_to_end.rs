@@ -54,9 +54,15 @@ async fn spawn(dir: &std::path::Path) -> LocalProcess {
         Arc::new(minsheng_kpis::KpisTarget),
     ];
     let person_keys = PersonKeys::from_secret(b"the kpi test's person key.......");
-    local::start(store, &targets, keys(), person_keys)
-        .await
-        .unwrap()
+    local::start(
+        store,
+        &targets,
+        keys(),
+        person_keys,
+        minsheng_runtime::personal_data::ephemeral(),
+    )
+    .await
+    .unwrap()
 }
 
 trait Figures {

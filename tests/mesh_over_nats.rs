@@ -12,8 +12,6 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use minsheng_proto::vehicle::v1 as pb;
-use minsheng_runtime::auth::TokenKeys;
-use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_testkit::{NatsCluster, NatsServer};
 use support::binary::{Running, channel, minsheng, serve_replica, start};
 use support::city::{as_role, now};
@@ -32,8 +30,7 @@ fn serve(data_dir: &std::path::Path, nats: &str, target: &str, identity: &str) -
 async fn a_hit_recorded_by_one_process_reaches_a_console_on_another() {
     let nats = NatsServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (keys, _) = TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
-    PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
+    let keys = support::deployment_keys(dir.path());
     let recorder = serve(dir.path(), &nats.url(), "vehicle-iot", "recorder");
     let dispatch = serve(dir.path(), &nats.url(), "vehicle-iot", "dispatch");
 
@@ -143,8 +140,7 @@ async fn a_number_blocked_on_one_process_is_screened_as_blocked_on_another() {
     use minsheng_proto::fraud::v1 as fraud;
     let nats = NatsServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (keys, _) = TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
-    PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
+    let keys = support::deployment_keys(dir.path());
     let centre = serve(dir.path(), &nats.url(), "fraud", "centre");
     let gateway = serve(dir.path(), &nats.url(), "fraud", "gateway");
 
@@ -200,8 +196,7 @@ async fn the_city_figures_add_up_on_a_jetstream_cluster_through_a_node_kill_and_
 
     let mut cluster = NatsCluster::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (keys, _) = TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
-    PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
+    let keys = support::deployment_keys(dir.path());
     let urls = cluster.urls();
     let serve_all = || {
         start(minsheng(

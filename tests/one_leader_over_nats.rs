@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use minsheng_proto::fraud::v1 as fraud;
 use minsheng_runtime::auth::TokenKeys;
-use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_testkit::{NatsServer, eventually};
 use support::binary::{Running, channel, serve_replica};
 use support::city::{as_role, feed, now};
@@ -168,8 +167,7 @@ async fn one_more_alert(grpc: SocketAddr, keys: &TokenKeys) -> String {
 async fn each_singleton_runs_on_one_replica_and_the_other_takes_over_when_it_is_killed() {
     let nats = NatsServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (keys, _) = TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
-    PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
+    let keys = support::deployment_keys(dir.path());
     let mut replicas = [
         replica(dir.path(), &nats.url(), "replica-a"),
         replica(dir.path(), &nats.url(), "replica-b"),

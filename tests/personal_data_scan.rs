@@ -168,9 +168,7 @@ async fn nats_surfaces(nats: &minsheng_testkit::NatsServer) -> Vec<(String, Stri
 async fn no_personal_value_is_in_a_nats_name_subject_or_key_of_the_mesh() {
     let nats = minsheng_testkit::NatsServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (keys, _) = TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
-    minsheng_runtime::person_keys::PersonKeys::load_or_create(&dir.path().join("person.key"))
-        .unwrap();
+    let keys = support::deployment_keys(dir.path());
     let running = support::binary::start(minsheng(
         &[
             "serve",

@@ -240,8 +240,7 @@ async fn up_serves_health_on_the_embedded_store_and_stops_on_sigterm() {
 async fn serve_runs_against_nats_and_stops_on_sigterm() {
     let nats = NatsServer::start().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
-    PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
+    support::deployment_keys(dir.path());
     let running = start(minsheng(
         &[
             "serve",
@@ -320,6 +319,11 @@ fn serve_refuses_an_unknown_target_a_missing_key_and_a_bad_store_url() {
             .contains("person key file")
     );
     PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
+    assert!(
+        stderr_of(&["serve", "--target", "all", "--store", "sqlite://x.db"])
+            .contains("master key file")
+    );
+    minsheng_runtime::personal_data::load_or_create_master(&dir.path().join("master.key")).unwrap();
     assert!(
         stderr_of(&["serve", "--target", "all", "--store", "postgres://db"]).contains("store url")
     );

@@ -29,12 +29,26 @@ pub async fn start_with(url: &str, target: Arc<dyn Target>) -> anyhow::Result<Me
     let store = minsheng_runtime::store::open(url, 1).await?;
     let keys = TokenKeys::from_secret(b"the load generator's signing key");
     let person_keys = PersonKeys::from_secret(b"the load generator's person key.");
-    let process = local::start(store, &[target], keys.clone(), person_keys).await?;
+    let process = local::start(
+        store,
+        &[target],
+        keys.clone(),
+        person_keys,
+        vault(url).await?,
+    )
+    .await?;
     Ok(Mesh {
         grpc: process.grpc,
         keys,
         process,
     })
+}
+
+/// The vault beside the store at `url`, under the load generator's own
+/// master key (so that a store it filled is read by its next run).
+pub async fn vault(url: &str) -> anyhow::Result<Arc<minsheng_vault::Vault>> {
+    let master = minsheng_vault::MasterKey::from_bytes(b"the load generator's master key!")?;
+    Ok(minsheng_runtime::personal_data::open(url, 1, master).await?)
 }
 
 impl Mesh {

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use minsheng_contracts::vehicle::{EbikeRegistered, EbikeReportedStolen};
 use minsheng_eventstore::{EventStore, ExpectedVersion, StreamName, codec};
+use minsheng_vault::Vault;
 use minsheng_vehicle_iot::domain::events::VehicleEvent;
 use minsheng_vehicle_iot::domain::values::{District, PersonKey, Phone, TagId, Text};
 
@@ -33,7 +34,7 @@ fn resident_kib() -> u64 {
         .unwrap_or(0)
 }
 
-async fn fill(store: &dyn EventStore, bikes: u64) -> anyhow::Result<()> {
+async fn fill(store: &dyn EventStore, vault: &Vault, bikes: u64) -> anyhow::Result<()> {
     let district = District::parse("district", "lucheng")?;
     let phone = Phone::parse("phone", "13812345678")?;
     let place = Text::parse("place", "a car park")?;
@@ -42,10 +43,12 @@ async fn fill(store: &dyn EventStore, bikes: u64) -> anyhow::Result<()> {
     for n in 0..bikes {
         let tag = TagId::from_u128(0xE200_0017_0000_0000_0000_0000 + u128::from(n)).to_string();
         let stream = StreamName::parse(&format!("vehicle.ebike.{tag}"))?;
+        let owner = PersonKey::from_hash(format!("{n:032x}"));
+        let owner_phone = vault.seal_personal(owner.as_str(), phone.as_str()).await?;
         let mut events = vec![codec::encode(&VehicleEvent::EbikeRegistered(
             EbikeRegistered {
-                owner: PersonKey::from_hash(format!("{n:032x}")),
-                owner_phone: phone.clone(),
+                owner,
+                owner_phone,
                 frame_number: format!("FRAME{n:08}"),
                 motor_number: format!("MOTOR{n:08}"),
                 plate: "浙C12345".into(),
@@ -166,8 +169,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             options.bikes,
             options.dir.display()
         );
-        let store = minsheng_eventstore::sqlite::SqliteStore::open(options.dir.join("events.db"))?;
-        fill(&store, options.bikes).await?;
+        let path = options.dir.join("events.db");
+        let store = minsheng_eventstore::sqlite::SqliteStore::open(&path)?;
+        let vault = crate::mesh::vault(&format!("sqlite://{}", path.display())).await?;
+        fill(&store, &vault, options.bikes).await?;
         drop(store);
         std::fs::write(&marker, b"")?;
     }

@@ -27,13 +27,16 @@ macro_rules! fixtures {
 
 fixtures!(
     "vehicle.EbikeRegistered" = 1,
+    "vehicle.EbikeRegistered" = 2,
     "vehicle.EbikeReportedStolen" = 1,
     "vehicle.StolenEbikePresented" = 1,
     "vehicle.StolenEbikeSighted" = 1,
     "vehicle.EbikeRecovered" = 1,
     "vehicle.EbikeCaseSolved" = 1,
     "vehicle.ResidentCardIssued" = 1,
+    "vehicle.ResidentCardIssued" = 2,
     "vehicle.RentalRoomRegistered" = 1,
+    "vehicle.RentalRoomRegistered" = 2,
     "fraud.AlertReported" = 1,
     "fraud.StopPaymentRequested" = 1,
     "fraud.PaymentStopped" = 1,
@@ -73,17 +76,24 @@ impl Fixture {
     }
 }
 
-/// Checks a producer against `context`'s fixtures: `store` is given each
-/// payload as the producer's enum reads it ([`Fixture::tagged`]) and
-/// returns what the producer stores (event type, schema version, payload
-/// JSON), which must be the fixture's. Returns how many were checked, or
-/// what differed.
+/// Whether a newer version of this fixture's type has a fixture (this
+/// one's payloads are still read, no longer written).
+pub fn is_superseded(fixture: &Fixture) -> bool {
+    ALL.iter()
+        .any(|f| f.event_type == fixture.event_type && f.version > fixture.version)
+}
+
+/// Checks a producer against `context`'s fixtures of the versions it
+/// writes: `store` is given each payload as the producer's enum reads it
+/// ([`Fixture::tagged`]) and returns what the producer stores (event
+/// type, schema version, payload JSON), which must be the fixture's.
+/// Returns how many were checked, or what differed.
 pub fn check_producer(
     context: &str,
     store: impl Fn(&str) -> (String, u16, String),
 ) -> Result<usize, String> {
     let mut checked = 0;
-    for fixture in of_context(context) {
+    for fixture in of_context(context).filter(|f| !is_superseded(f)) {
         let (event_type, version, payload) = store(&fixture.tagged());
         if (event_type.as_str(), version) != (fixture.event_type, fixture.version) {
             return Err(format!(
@@ -103,4 +113,15 @@ pub fn check_producer(
         }
     }
     Ok(checked)
+}
+
+/// A sealed value of `person`'s in the shape the vault writes, opening to
+/// nothing: for tests of code that never opens one (domain rules,
+/// projections), which hold personal fields without reading them.
+pub fn sealed<T>(person: &minsheng_values::PersonKey) -> minsheng_values::Personal<T> {
+    minsheng_values::Personal::Sealed(minsheng_values::Sealed {
+        person: person.as_str().to_owned(),
+        key: "0".repeat(16),
+        sealed: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned(),
+    })
 }

@@ -38,6 +38,10 @@ pub trait Published: Serialize + DeserializeOwned {
     const VERSION: u16;
     /// The envelope's `event_type`: `vehicle.EbikeRegistered`.
     const EVENT_TYPE: &'static str;
+    /// The oldest stored version that reads as this one unchanged (a
+    /// version that only widened a field, as sealing did: a clear value is
+    /// still read as [`minsheng_values::Personal::Clear`]).
+    const READS_FROM: u16 = Self::VERSION;
 
     fn event_type() -> String {
         Self::EVENT_TYPE.to_owned()
@@ -77,7 +81,7 @@ pub fn decode<T: Published>(payload: &str, schema_version: u16) -> Result<T, Con
             known: T::VERSION,
         });
     }
-    if schema_version < T::VERSION {
+    if schema_version < T::READS_FROM {
         return Err(ContractError::OlderVersion {
             event_type: T::event_type(),
             stored: schema_version,
@@ -91,14 +95,16 @@ pub fn decode<T: Published>(payload: &str, schema_version: u16) -> Result<T, Con
 }
 
 /// Implements [`Published`] for a struct of `$context`.
+/// `Name = 2 reads 1` says version 1 payloads read as version 2.
 macro_rules! published {
-    ($context:literal: $($name:ident = $version:literal),+ $(,)?) => {
+    ($context:literal: $($name:ident = $version:literal $(reads $oldest:literal)?),+ $(,)?) => {
         $(
             impl $crate::Published for $name {
                 const CONTEXT: &'static str = $context;
                 const NAME: &'static str = stringify!($name);
                 const VERSION: u16 = $version;
                 const EVENT_TYPE: &'static str = concat!($context, ".", stringify!($name));
+                $(const READS_FROM: u16 = $oldest;)?
             }
         )+
     };

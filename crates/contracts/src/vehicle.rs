@@ -2,11 +2,14 @@
 //! sighted (hits), presented again, recovered and their cases solved;
 //! residence cards and rental rooms registered. Streams
 //! `vehicle.ebike.<tag>`, `vehicle.card.<id>`, `vehicle.room.<id>`.
-//! People are person keys; phones are stored (an owner must be reachable
-//! when the bike is found) and shown masked.
+//! People are person keys. Personal values (an owner's or holder's phone,
+//! a room's address) are [`Personal`]: sealed with the person's data key
+//! since schema version 2, in clear in version 1 events (read as such).
+//! Plates, frame and motor numbers stay clear: they identify a vehicle,
+//! not a person, and a stolen bike must be recognised by them.
 
 use chrono::{DateTime, Utc};
-use minsheng_values::{District, Location, PersonKey, Phone, Text};
+use minsheng_values::{District, Location, PersonKey, Personal, Phone, Text};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +17,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EbikeRegistered {
     pub owner: PersonKey,
-    pub owner_phone: Phone,
+    /// Sealed for `owner`.
+    pub owner_phone: Personal<Phone>,
     pub frame_number: String,
     pub motor_number: String,
     pub plate: String,
@@ -75,7 +79,8 @@ pub struct EbikeCaseSolved {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ResidentCardIssued {
     pub holder: PersonKey,
-    pub phone: Phone,
+    /// Sealed for `holder`.
+    pub phone: Personal<Phone>,
     pub district: District,
     pub valid_until: DateTime<Utc>,
 }
@@ -84,18 +89,19 @@ pub struct ResidentCardIssued {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RentalRoomRegistered {
     pub landlord: PersonKey,
-    pub address: Text,
+    /// Sealed for `landlord`: the room's address, where they can be found.
+    pub address: Personal<Text>,
     pub district: District,
     pub capacity: u32,
 }
 
 crate::published!("vehicle":
-    EbikeRegistered = 1,
+    EbikeRegistered = 2 reads 1,
     EbikeReportedStolen = 1,
     StolenEbikePresented = 1,
     StolenEbikeSighted = 1,
     EbikeRecovered = 1,
     EbikeCaseSolved = 1,
-    ResidentCardIssued = 1,
-    RentalRoomRegistered = 1,
+    ResidentCardIssued = 2 reads 1,
+    RentalRoomRegistered = 2 reads 1,
 );

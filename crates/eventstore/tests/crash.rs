@@ -226,9 +226,14 @@ async fn wait_for_acks(acks: &Mutex<Acks>, at_least: u64) {
     }
 }
 
+/// A store that gives up on an unreachable cluster within 15 s, not the
+/// default 30 s, so a lost cluster fails the test sooner. Not shorter: one
+/// JetStream request may wait 5 s, and creating a 3-replica bucket on a
+/// just-formed cluster on a loaded 2-core machine has taken longer than
+/// that (CI failed once with a 5 s budget, on the first bucket).
 fn short_retries(urls: String) -> JetStreamConfig {
     let mut config = JetStreamConfig::new(urls);
-    config.retry_for = Duration::from_secs(5);
+    config.retry_for = Duration::from_secs(15);
     config
 }
 

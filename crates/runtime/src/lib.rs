@@ -8,7 +8,9 @@
 //!   Refusals say why without ever holding the token.
 //! - [`masking`]: resident IDs, phones and bank accounts as read models and
 //!   logs may show them; [`person_keys`]: a person as a keyed hash of their
-//!   resident ID; [`secret`]: the key files both kinds of key live in.
+//!   resident ID; [`secret`]: the key files keys live in;
+//!   [`personal_data`]: the process's vault, which seals personal values
+//!   for their person and forgets a person by destroying their key.
 //! - [`health`]: readiness of each component of a process.
 //! - [`http`]: `/healthz`, `/readyz` and `/metrics` (Prometheus text).
 //! - [`shutdown`]: one signal, from SIGTERM/SIGINT or a test, that every
@@ -49,6 +51,7 @@ pub mod masking;
 pub mod metered_store;
 pub mod metrics;
 pub mod person_keys;
+pub mod personal_data;
 pub mod process;
 pub mod projection;
 pub mod secret;

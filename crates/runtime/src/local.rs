@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use minsheng_eventstore::EventStore;
+use minsheng_vault::Vault;
 
 use crate::auth::TokenKeys;
 use crate::clock::{Clock, SystemClock};
@@ -29,13 +30,24 @@ pub struct LocalProcess {
 }
 
 /// Starts `targets` on `store` on 127.0.0.1 port 0 and waits until ready.
+/// `vault`: [`crate::personal_data::ephemeral`] unless the test reopens
+/// the store in another process.
 pub async fn start(
     store: Arc<dyn EventStore>,
     targets: &[Arc<dyn Target>],
     keys: TokenKeys,
     person_keys: PersonKeys,
+    vault: Arc<Vault>,
 ) -> Result<LocalProcess, ProcessError> {
-    start_with_clock(store, targets, keys, person_keys, Arc::new(SystemClock)).await
+    start_with_clock(
+        store,
+        targets,
+        keys,
+        person_keys,
+        vault,
+        Arc::new(SystemClock),
+    )
+    .await
 }
 
 /// [`start`], with the targets reading `clock` (a test's, to move time).
@@ -44,6 +56,7 @@ pub async fn start_with_clock(
     targets: &[Arc<dyn Target>],
     keys: TokenKeys,
     person_keys: PersonKeys,
+    vault: Arc<Vault>,
     clock: Arc<dyn Clock>,
 ) -> Result<LocalProcess, ProcessError> {
     let shutdown = Shutdown::new();
@@ -57,6 +70,7 @@ pub async fn start_with_clock(
         shutdown_grace: Duration::from_secs(10),
         leader: Arc::new(minsheng_leader::AlwaysLeader::new()),
         person_keys,
+        vault,
         clock,
     };
     let running = process::start(config, store, targets, shutdown.clone()).await?;

@@ -49,6 +49,8 @@ pub struct ProcessConfig {
     /// key-value) when replicas run.
     pub leader: Arc<dyn LeaderElection>,
     pub person_keys: PersonKeys,
+    /// The deployment's master key over the data keys beside the events.
+    pub vault: Arc<minsheng_vault::Vault>,
     /// The wall clock in a process; a test's own clock in tests.
     pub clock: Arc<dyn crate::clock::Clock>,
 }
@@ -129,6 +131,7 @@ pub async fn start(
         limits: config.limits.clone(),
         leader: leader.clone(),
         person_keys: config.person_keys.clone(),
+        vault: config.vault.clone(),
         clock: config.clock.clone(),
     };
     let mut registration = Registration::default();

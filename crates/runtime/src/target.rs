@@ -42,6 +42,9 @@ pub struct TargetContext {
     pub leader: Arc<dyn LeaderElection>,
     /// Turns resident IDs into the keys events and read models use.
     pub person_keys: PersonKeys,
+    /// Seals personal values for their person before they are recorded,
+    /// and opens them for an answer (see [`crate::personal_data`]).
+    pub vault: Arc<minsheng_vault::Vault>,
     /// The time handlers and timers read (never the wall clock directly).
     pub clock: Arc<dyn crate::clock::Clock>,
 }

@@ -141,6 +141,7 @@ async fn start(store: &Arc<dyn EventStore>, clock: &ManualClock, failing: u32) -
         &[target],
         TokenKeys::from_secret(b"the deadline tests' key"),
         PersonKeys::from_secret(b"the deadline tests' person key.."),
+        minsheng_runtime::personal_data::ephemeral(),
         Arc::new(clock.clone()) as Arc<dyn Clock>,
     )
     .await

@@ -100,6 +100,7 @@ async fn start(store: &Arc<dyn EventStore>) -> (Arc<Projection<Tally>>, LocalPro
         &[target],
         TokenKeys::from_secret(b"test"),
         PersonKeys::from_secret(b"test"),
+        minsheng_runtime::personal_data::ephemeral(),
     )
     .await
     .unwrap();

@@ -5,14 +5,17 @@
 //! personal data). Resident IDs, person keys, phones, the city's districts
 //! and bounds, case ids, free text, and times that must not be in the future;
 //! money, accounts and institutions; screened phone numbers; the calendar
-//! of working days that deadlines in calendar days roll over to.
+//! of working days that deadlines in calendar days roll over to; and a
+//! personal value as events hold it, sealed for its person ([`Personal`]).
 
 pub mod calendar;
 mod number;
 mod payments;
+mod personal;
 
 pub use number::Number;
 pub use payments::{Account, Channel, Fen, Institution};
+pub use personal::{Opened, Personal, Sealed};
 
 use std::fmt;
 
@@ -152,6 +155,18 @@ impl Phone {
     }
 
     pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Phone {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
         &self.0
     }
 }

@@ -10,19 +10,19 @@
 //!
 //! Read in this order:
 //! - [`crypto`]: the master key, data keys, wrapping, sealing; pure.
-//! - [`sealed`]: what an event holds in place of a value.
+//! - what an event holds in place of a value is
+//!   [`minsheng_values::Personal`] (sealed or, in old events, clear).
 //! - [`store`]: where wrapped data keys live ([`store::SqliteKeys`] beside
 //!   the embedded store, [`nats_keys::NatsKeys`] in a JetStream bucket).
 //! - [`vault`]: the three together, with a bounded cache of unwrapped keys.
 
 pub mod crypto;
 pub mod nats_keys;
-pub mod sealed;
 pub mod store;
 pub mod vault;
 
 pub use crypto::{CryptoError, MasterKey};
+pub use minsheng_values::{Opened, Personal, Sealed};
 pub use nats_keys::NatsKeys;
-pub use sealed::{Opened, Sealed};
 pub use store::{KeyStore, SqliteKeys, StoreError, WrappedKey};
 pub use vault::{Vault, VaultError};

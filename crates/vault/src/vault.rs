@@ -16,8 +16,8 @@ use base64::engine::general_purpose::STANDARD;
 use lru::LruCache;
 
 use crate::crypto::{CryptoError, DataKey, MasterKey};
-use crate::sealed::{Opened, Sealed};
 use crate::store::{KeyStore, StoreError, WrappedKey};
+use minsheng_values::{Opened, Personal, Sealed};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -143,6 +143,27 @@ impl Vault {
         Ok(Opened::Value(
             String::from_utf8(plain).map_err(|_| VaultError::Malformed)?,
         ))
+    }
+
+    /// `value` of `person`, as an event holds it.
+    pub async fn seal_personal<T>(
+        &self,
+        person: &str,
+        value: &str,
+    ) -> Result<Personal<T>, VaultError> {
+        Ok(Personal::Sealed(self.seal(person, value).await?))
+    }
+
+    /// What a personal field holds: opened if sealed, as stored if the
+    /// event predates sealing, or that its person was forgotten.
+    pub async fn open_personal<T: AsRef<str>>(
+        &self,
+        field: &Personal<T>,
+    ) -> Result<Opened, VaultError> {
+        match field {
+            Personal::Sealed(sealed) => self.open(sealed).await,
+            Personal::Clear(value) => Ok(Opened::Value(value.as_ref().to_owned())),
+        }
     }
 
     /// Destroys `person`'s data key: every value sealed for them can no

@@ -17,12 +17,12 @@ use minsheng_kpis::domain::book::{Kpi, KpiBook};
 use minsheng_kpis::domain::period::Period;
 use minsheng_kpis::projection::{KpiProjection, SPEC};
 use minsheng_runtime::projection::{Positioned, SavePolicy, Spec, rebuild::replay_into};
-use minsheng_values::{District, PersonKey, Phone};
+use minsheng_values::{District, PersonKey};
 
 async fn register(store: &dyn EventStore, n: u32) {
     let registered = vehicle::EbikeRegistered {
         owner: PersonKey::from_hash(format!("{n:032x}")),
-        owner_phone: Phone::parse("p", "13812345678").unwrap(),
+        owner_phone: minsheng_contracts::fixtures::sealed(&PersonKey::from_hash("0".repeat(32))),
         frame_number: "FRAME123456".into(),
         motor_number: "MOTOR123456".into(),
         plate: "C12345".into(),
@@ -286,6 +286,7 @@ async fn a_leader_that_stops_saves_what_it_counted_on_the_way_out() {
         &[Arc::new(minsheng_kpis::target::KpisTarget)],
         minsheng_runtime::auth::TokenKeys::from_secret(b"test"),
         minsheng_runtime::person_keys::PersonKeys::from_secret(b"test"),
+        minsheng_runtime::personal_data::ephemeral(),
     )
     .await
     .unwrap();
@@ -314,6 +315,7 @@ async fn a_rebuild_asked_of_one_replica_rebuilds_every_replica_once() {
             &[Arc::new(minsheng_kpis::target::KpisTarget)],
             keys.clone(),
             minsheng_runtime::person_keys::PersonKeys::from_secret(b"test"),
+            minsheng_runtime::personal_data::ephemeral(),
         )
         .await
         .unwrap()

@@ -15,12 +15,12 @@ use minsheng_contracts::{Published, vehicle};
 use minsheng_eventstore::sqlite::SqliteStore;
 use minsheng_eventstore::{EventStore, ExpectedVersion, NewEvent, StreamName};
 use minsheng_testkit::{eventually, http_get_async};
-use minsheng_values::{District, PersonKey, Phone};
+use minsheng_values::{District, PersonKey};
 
 fn registration(n: u32) -> vehicle::EbikeRegistered {
     vehicle::EbikeRegistered {
         owner: PersonKey::from_hash(format!("{n:032x}")),
-        owner_phone: Phone::parse("p", "13812345678").unwrap(),
+        owner_phone: minsheng_contracts::fixtures::sealed(&PersonKey::from_hash("0".repeat(32))),
         frame_number: "FRAME123456".into(),
         motor_number: "MOTOR123456".into(),
         plate: "C12345".into(),
@@ -87,6 +87,7 @@ async fn an_older_kpi_process_skips_a_newer_type_and_stops_at_a_newer_version() 
         &[Arc::new(minsheng_kpis::target::KpisTarget)],
         minsheng_runtime::auth::TokenKeys::from_secret(b"test"),
         minsheng_runtime::person_keys::PersonKeys::from_secret(b"test"),
+        minsheng_runtime::personal_data::ephemeral(),
     )
     .await
     .unwrap();
@@ -96,7 +97,12 @@ async fn an_older_kpi_process_skips_a_newer_type_and_stops_at_a_newer_version() 
     assert_eq!(sample(&process, skipped).await, 1.0);
 
     // A registration at a schema version this build does not read.
-    let newer = NewEvent::new(vehicle::EbikeRegistered::EVENT_TYPE, 2, &registration(3)).unwrap();
+    let newer = NewEvent::new(
+        vehicle::EbikeRegistered::EVENT_TYPE,
+        vehicle::EbikeRegistered::VERSION + 1,
+        &registration(3),
+    )
+    .unwrap();
     append(store.as_ref(), 3, newer).await;
     let restarts = r#"minsheng_subscription_restarts_total{consumer="metrics-kpis:vehicle",reason="newer_schema"} "#;
     eventually("the restarts counter moves", async || {

@@ -11,6 +11,7 @@ use minsheng_eventstore::{
 };
 use minsheng_runtime::clock::Clock;
 use minsheng_runtime::person_keys::PersonKeys;
+use minsheng_vault::{Opened, Personal, Vault, VaultError};
 
 use crate::domain::card::{CardCommand, CardRule, ResidentCard};
 use crate::domain::ebike::{Ebike, EbikeCommand, EbikeRule, Registration};
@@ -34,6 +35,8 @@ pub enum AppError {
     Room(#[from] CommandError<RoomRule>),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
 }
 
 /// What a batch or stream of sightings came to.
@@ -67,6 +70,7 @@ const REFUSALS_KEPT: usize = 10;
 pub struct VehicleApp {
     runner: CommandRunner,
     person_keys: PersonKeys,
+    vault: Arc<Vault>,
     live: Arc<LiveView>,
     metrics: SightingMetrics,
     clock: Arc<dyn Clock>,
@@ -80,6 +84,7 @@ impl VehicleApp {
     pub fn new(
         runner: CommandRunner,
         person_keys: PersonKeys,
+        vault: Arc<Vault>,
         live: Arc<LiveView>,
         metrics: SightingMetrics,
         clock: Arc<dyn Clock>,
@@ -87,6 +92,7 @@ impl VehicleApp {
         VehicleApp {
             runner,
             person_keys,
+            vault,
             live,
             metrics,
             clock,
@@ -105,6 +111,27 @@ impl VehicleApp {
     /// The person key of a validated resident ID.
     pub fn person(&self, id: &ResidentId) -> PersonKey {
         PersonKey::from_hash(self.person_keys.key_of(id.as_str()))
+    }
+
+    /// `value`, a personal value of `person`, sealed for them: what a
+    /// command carries and an event records in its place. Called once every
+    /// field of a request has parsed (sealing may create the person's data
+    /// key; a key alone holds nothing personal).
+    pub async fn seal<T: AsRef<str>>(
+        &self,
+        person: &PersonKey,
+        value: &T,
+    ) -> Result<Personal<T>, AppError> {
+        Ok(self
+            .vault
+            .seal_personal(person.as_str(), value.as_ref())
+            .await?)
+    }
+
+    /// A personal field read back for an answer, or that its person was
+    /// forgotten.
+    pub async fn open<T: AsRef<str>>(&self, field: &Personal<T>) -> Result<Opened, AppError> {
+        Ok(self.vault.open_personal(field).await?)
     }
 
     pub async fn ebike(

@@ -62,6 +62,7 @@ impl Target for VehicleIotTarget {
         let app = Arc::new(VehicleApp::new(
             CommandRunner::new(context.store.clone()),
             context.person_keys.clone(),
+            context.vault.clone(),
             live.clone(),
             SightingMetrics::register(&context.metrics),
             context.clock.clone(),

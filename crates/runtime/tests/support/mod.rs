@@ -326,6 +326,7 @@ pub async fn spawn_app_on(store: Arc<dyn EventStore>, options: AppOptions) -> Ap
         shutdown_grace: options.shutdown_grace,
         leader: options.leader,
         person_keys: minsheng_runtime::person_keys::PersonKeys::from_secret(b"test person key"),
+        vault: minsheng_runtime::personal_data::ephemeral(),
         clock: Arc::new(minsheng_runtime::clock::SystemClock),
     };
     let running = process::start(config, store.clone(), &[target], shutdown.clone())

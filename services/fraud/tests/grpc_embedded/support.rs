@@ -222,9 +222,16 @@ pub async fn spawn_on(
         },
     });
     let person_keys = PersonKeys::from_secret(b"the fraud tests' person key.....");
-    let process = local::start_with_clock(store.clone(), &[target], keys(), person_keys, clock)
-        .await
-        .unwrap();
+    let process = local::start_with_clock(
+        store.clone(),
+        &[target],
+        keys(),
+        person_keys,
+        minsheng_runtime::personal_data::ephemeral(),
+        clock,
+    )
+    .await
+    .unwrap();
     App {
         grpc: process.grpc,
         store,

@@ -6,7 +6,7 @@ use minsheng_contracts::vehicle::ResidentCardIssued;
 use minsheng_eventstore::Aggregate;
 
 use super::events::VehicleEvent;
-use super::values::{District, PersonKey, Phone};
+use super::values::{District, PersonKey, Personal, Phone};
 
 #[derive(Clone, Debug, Default)]
 pub struct ResidentCard {
@@ -19,7 +19,8 @@ pub struct ResidentCard {
 pub enum CardCommand {
     Issue {
         holder: PersonKey,
-        phone: Phone,
+        /// Sealed for the holder.
+        phone: Personal<Phone>,
         district: District,
         valid_until: DateTime<Utc>,
         now: DateTime<Utc>,

@@ -12,7 +12,7 @@ use minsheng_contracts::vehicle::{
 use minsheng_eventstore::Aggregate;
 
 use super::events::VehicleEvent;
-use super::values::{District, Location, PersonKey, Phone, Text};
+use super::values::{District, Location, PersonKey, Personal, Phone, Text};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EbikeStatus {
@@ -27,7 +27,8 @@ pub enum EbikeStatus {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Registration {
     pub owner: PersonKey,
-    pub owner_phone: Phone,
+    /// Sealed for the owner: the domain never reads it.
+    pub owner_phone: Personal<Phone>,
     pub frame_number: String,
     pub motor_number: String,
     pub plate: String,

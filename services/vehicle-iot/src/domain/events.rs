@@ -1,7 +1,9 @@
 //! Everything the vehicle-iot context records. Event types are
 //! `vehicle.<Variant>`; payloads hold person keys, never resident IDs.
-//! Phones are stored (the owner must be reachable when the bike is found)
-//! and shown masked.
+//! Phones and room addresses are [`Personal`](minsheng_values::Personal):
+//! sealed for their person since schema version 2 (an owner must be
+//! reachable when the bike is found, until they are forgotten), in clear
+//! in version 1 events, which read unchanged.
 
 use chrono::{DateTime, Utc};
 use minsheng_contracts::vehicle::{
@@ -49,8 +51,36 @@ pub enum VehicleEvent {
     },
 }
 
+/// The types whose personal field version 2 sealed.
+const SEALED_IN_V2: [&str; 3] = [
+    "EbikeRegistered",
+    "ResidentCardIssued",
+    "RentalRoomRegistered",
+];
+
 impl DomainEvent for VehicleEvent {
     const CONTEXT: &'static str = "vehicle";
+
+    fn schema_version(variant: &str) -> u16 {
+        if SEALED_IN_V2.contains(&variant) {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Version 1 held the value in clear, which version 2's field still
+    /// reads (as `Personal::Clear`): the payload is unchanged.
+    fn upcast(
+        variant: &str,
+        from_version: u16,
+        payload: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        if from_version == 1 && SEALED_IN_V2.contains(&variant) {
+            return Ok(payload);
+        }
+        Err(format!("no upcaster for {variant} v{from_version}"))
+    }
 }
 
 /// The event types the live read models care about (the others need not

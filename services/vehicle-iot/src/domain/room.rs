@@ -8,7 +8,7 @@ use minsheng_contracts::vehicle::RentalRoomRegistered;
 use minsheng_eventstore::Aggregate;
 
 use super::events::VehicleEvent;
-use super::values::{District, PersonKey, Text};
+use super::values::{District, PersonKey, Personal, Text};
 
 /// The most tenants a registered room may declare.
 pub const MAX_CAPACITY: u32 = 50;
@@ -23,7 +23,8 @@ pub struct RentalRoom {
 pub enum RoomCommand {
     Register {
         landlord: PersonKey,
-        address: Text,
+        /// Sealed for the landlord.
+        address: Personal<Text>,
         district: District,
         capacity: u32,
     },

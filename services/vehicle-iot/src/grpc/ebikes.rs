@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use minsheng_runtime::auth::Caller;
 use minsheng_runtime::masking;
+use minsheng_vault::Opened;
 use tonic::{Request, Response, Status};
 
 use super::{command_context, invalid, pb, time, to_status, written};
@@ -47,15 +48,21 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
         let tag = tag(&r.tag_id)?;
         let owner =
             ResidentId::parse("owner_resident_id", &r.owner_resident_id, today).map_err(invalid)?;
+        let phone = Phone::parse("owner_phone", &r.owner_phone).map_err(invalid)?;
+        let owner = self.app.person(&owner);
         let registration = Registration {
-            owner: self.app.person(&owner),
-            owner_phone: Phone::parse("owner_phone", &r.owner_phone).map_err(invalid)?,
             frame_number: values::serial_number("frame_number", &r.frame_number)
                 .map_err(invalid)?,
             motor_number: values::serial_number("motor_number", &r.motor_number)
                 .map_err(invalid)?,
             plate: values::plate("plate", &r.plate).map_err(invalid)?,
             district: District::parse("district", &r.district).map_err(invalid)?,
+            owner_phone: self
+                .app
+                .seal(&owner, &phone)
+                .await
+                .map_err(|e| to_status(&e))?,
+            owner,
         };
         let context = command_context(&request)?;
         written(
@@ -151,12 +158,23 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
             EbikeStatus::Deregistered => pb::EbikeStatus::Deregistered,
         };
         let registration = bike.registration.as_ref();
+        let phone = match registration {
+            Some(r) => Some(
+                self.app
+                    .open(&r.owner_phone)
+                    .await
+                    .map_err(|e| to_status(&e))?,
+            ),
+            None => None,
+        };
         Ok(Response::new(pb::Ebike {
             tag_id: tag.to_string(),
             status: status as i32,
-            owner_phone_masked: registration
-                .map(|r| masking::phone(r.owner_phone.as_str()))
-                .unwrap_or_default(),
+            owner_phone_masked: match &phone {
+                Some(Opened::Value(phone)) => masking::phone(phone),
+                _ => String::new(),
+            },
+            owner_forgotten: phone == Some(Opened::Forgotten),
             frame_number: registration
                 .map(|r| r.frame_number.clone())
                 .unwrap_or_default(),

@@ -53,6 +53,7 @@ fn to_status(error: &AppError) -> Status {
             _ => status::rule_broken(rule),
         }),
         AppError::Store(e) => status::from_store(e),
+        AppError::Vault(e) => minsheng_runtime::personal_data::status(e),
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::{command_context, invalid, new_id, parse_id, pb, time, written};
+use super::{command_context, invalid, new_id, parse_id, pb, time, to_status, written};
 use crate::app::VehicleApp;
 use crate::domain::card::CardCommand;
 use crate::domain::reader::ReaderCommand;
@@ -60,11 +60,19 @@ impl pb::resident_cards_server::ResidentCards for ResidentCardsApi {
         let now = self.app.now();
         let resident =
             ResidentId::parse("resident_id", &r.resident_id, now.date_naive()).map_err(invalid)?;
+        let phone = Phone::parse("phone", &r.phone).map_err(invalid)?;
+        let district = District::parse("district", &r.district).map_err(invalid)?;
+        let valid_until = time("valid_until", r.valid_until)?;
+        let holder = self.app.person(&resident);
         let command = CardCommand::Issue {
-            holder: self.app.person(&resident),
-            phone: Phone::parse("phone", &r.phone).map_err(invalid)?,
-            district: District::parse("district", &r.district).map_err(invalid)?,
-            valid_until: time("valid_until", r.valid_until)?,
+            phone: self
+                .app
+                .seal(&holder, &phone)
+                .await
+                .map_err(|e| to_status(&e))?,
+            holder,
+            district,
+            valid_until,
             now,
         };
         let context = command_context(&request)?;
@@ -118,10 +126,17 @@ impl pb::rental_rooms_server::RentalRooms for RentalRoomsApi {
         let today = self.app.now().date_naive();
         let landlord = ResidentId::parse("landlord_resident_id", &r.landlord_resident_id, today)
             .map_err(invalid)?;
+        let address = Text::parse("address", &r.address).map_err(invalid)?;
+        let district = District::parse("district", &r.district).map_err(invalid)?;
+        let landlord = self.app.person(&landlord);
         let command = RoomCommand::Register {
-            landlord: self.app.person(&landlord),
-            address: Text::parse("address", &r.address).map_err(invalid)?,
-            district: District::parse("district", &r.district).map_err(invalid)?,
+            address: self
+                .app
+                .seal(&landlord, &address)
+                .await
+                .map_err(|e| to_status(&e))?,
+            landlord,
+            district,
             capacity: r.capacity,
         };
         let context = command_context(&request)?;

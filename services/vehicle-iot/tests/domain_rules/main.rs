@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use minsheng_contracts::fixtures;
 use minsheng_contracts::vehicle::EbikeReportedStolen;
 use minsheng_eventstore::Aggregate;
 use minsheng_vehicle_iot::domain::card::{CardCommand, CardRule, ResidentCard};
@@ -15,7 +16,7 @@ use minsheng_vehicle_iot::domain::events::VehicleEvent;
 use minsheng_vehicle_iot::domain::reader::{Reader, ReaderCommand, ReaderRule};
 use minsheng_vehicle_iot::domain::room::{RentalRoom, RoomCommand, RoomRule};
 use minsheng_vehicle_iot::domain::sighting::{SightingDesk, SightingRefusal, Verdict};
-use minsheng_vehicle_iot::domain::values::{District, Location, PersonKey, Phone, TagId, Text};
+use minsheng_vehicle_iot::domain::values::{District, Location, PersonKey, TagId, Text};
 use proptest::prelude::*;
 
 const TAG: &str = "E20000172211010218905BD1";
@@ -28,7 +29,7 @@ fn now() -> DateTime<Utc> {
 fn registration() -> Registration {
     Registration {
         owner: PersonKey::from_hash("0f".repeat(16)),
-        owner_phone: Phone::parse("owner_phone", "13812345678").unwrap(),
+        owner_phone: fixtures::sealed(&PersonKey::from_hash("0f".repeat(16))),
         frame_number: "FRAME123456".into(),
         motor_number: "MOTOR654321".into(),
         plate: "浙C12345".into(),

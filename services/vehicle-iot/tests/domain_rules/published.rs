@@ -19,3 +19,42 @@ fn the_published_events_are_stored_as_their_golden_payloads() {
     });
     assert!(checked.unwrap() > 0, "no fixture of this context");
 }
+
+#[test]
+fn events_recorded_before_sealing_are_read_with_their_values_in_clear() {
+    use minsheng_eventstore::{NewEvent, Position, RecordedEvent, StreamName};
+    use minsheng_vehicle_iot::domain::values::Personal;
+    let mut read = 0;
+    for fixture in fixtures::ALL.iter().filter(|f| fixtures::is_superseded(f)) {
+        let Some(("vehicle", _)) = fixture.event_type.split_once('.') else {
+            continue;
+        };
+        let payload: serde_json::Value = serde_json::from_str(fixture.json).unwrap();
+        let new = NewEvent::new(fixture.event_type, fixture.version, &payload).unwrap();
+        let recorded = RecordedEvent {
+            event_id: new.event_id,
+            stream: StreamName::parse("vehicle.ebike.b1").unwrap(),
+            version: 1,
+            position: Position(1),
+            event_type: new.event_type,
+            schema_version: new.schema_version,
+            occurred_at: new.occurred_at,
+            recorded_at: new.occurred_at,
+            payload: new.payload,
+            metadata: new.metadata,
+        };
+        let clear = match codec::decode::<VehicleEvent>(&recorded).unwrap() {
+            VehicleEvent::EbikeRegistered(e) => matches!(e.owner_phone, Personal::Clear(_)),
+            VehicleEvent::ResidentCardIssued(e) => matches!(e.phone, Personal::Clear(_)),
+            VehicleEvent::RentalRoomRegistered(e) => matches!(e.address, Personal::Clear(_)),
+            other => panic!("{other:?} has no personal field"),
+        };
+        assert!(
+            clear,
+            "{} v{} reads in clear",
+            fixture.event_type, fixture.version
+        );
+        read += 1;
+    }
+    assert_eq!(read, 3, "the three types sealed in version 2");
+}

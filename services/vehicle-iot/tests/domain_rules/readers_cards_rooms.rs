@@ -32,7 +32,7 @@ fn a_room_holds_at_most_its_declared_capacity() {
     let mut room = RentalRoom::default();
     let register = RoomCommand::Register {
         landlord: PersonKey::from_hash("aa".repeat(16)),
-        address: text("3F, 12 Wuma Street"),
+        address: fixtures::sealed(&PersonKey::from_hash("aa".repeat(16))),
         district: District::parse("district", "lucheng").unwrap(),
         capacity: 2,
     };
@@ -73,7 +73,7 @@ fn a_card_is_renewed_only_to_a_later_date_and_not_after_moving_out() {
     let mut card = ResidentCard::default();
     let issue = CardCommand::Issue {
         holder: PersonKey::from_hash("bb".repeat(16)),
-        phone: Phone::parse("phone", "13912345678").unwrap(),
+        phone: fixtures::sealed(&PersonKey::from_hash("bb".repeat(16))),
         district: District::parse("district", "ouhai").unwrap(),
         valid_until: now() + Duration::days(365),
         now: now(),

@@ -65,7 +65,7 @@ fn a_solved_theft_names_at_most_a_thousand_suspects() {
 fn a_card_is_issued_once_and_nothing_is_done_to_a_card_never_issued() {
     let issue = CardCommand::Issue {
         holder: PersonKey::from_hash("bb".repeat(16)),
-        phone: Phone::parse("phone", "13912345678").unwrap(),
+        phone: fixtures::sealed(&PersonKey::from_hash("bb".repeat(16))),
         district: District::parse("district", "ouhai").unwrap(),
         valid_until: now() + Duration::days(365),
         now: now(),
@@ -93,7 +93,7 @@ fn a_card_is_issued_once_and_nothing_is_done_to_a_card_never_issued() {
 fn room_for(capacity: u32) -> RoomCommand {
     RoomCommand::Register {
         landlord: PersonKey::from_hash("aa".repeat(16)),
-        address: text("3F, 12 Wuma Street"),
+        address: fixtures::sealed(&PersonKey::from_hash("aa".repeat(16))),
         district: District::parse("district", "lucheng").unwrap(),
         capacity,
     }

@@ -22,6 +22,14 @@ pub fn keys() -> TokenKeys {
     TokenKeys::from_secret(b"the vehicle tests' signing key!!")
 }
 
+/// One vault for every process of this test binary, as one deployment
+/// has one: a process started again on a store opens what the last sealed.
+pub fn vault() -> Arc<minsheng_vault::Vault> {
+    static VAULT: std::sync::LazyLock<Arc<minsheng_vault::Vault>> =
+        std::sync::LazyLock::new(minsheng_runtime::personal_data::ephemeral);
+    VAULT.clone()
+}
+
 pub struct App {
     pub grpc: SocketAddr,
     pub http: SocketAddr,
@@ -32,7 +40,7 @@ pub struct App {
 pub async fn spawn_on(store: Arc<dyn EventStore>) -> App {
     let target: Arc<dyn Target> = Arc::new(VehicleIotTarget::default());
     let person_keys = PersonKeys::from_secret(b"the vehicle tests' person key...");
-    let process = local::start(store.clone(), &[target], keys(), person_keys)
+    let process = local::start(store.clone(), &[target], keys(), person_keys, vault())
         .await
         .unwrap();
     App {
