@@ -2,18 +2,22 @@
 //! requested and answered, numbers blocked, interceptions, fugitives
 //! returned. Streams `fraud.alert.<id>`, `fraud.stop.<id>`,
 //! `fraud.number.<keyed hash>`, `fraud.interceptions.<institution>`,
-//! `fraud.fugitive.<id>`. Victims are person keys; accounts are shown
-//! masked.
+//! `fraud.fugitive.<id>`. Victims are person keys. The receiving
+//! accounts a victim reports are [`Personal`], sealed for the victim since
+//! schema 2 (clear in schema 1 events, read as such) and shown masked.
+//! Fraud numbers (the lines that called) stay clear: the blocklist acts
+//! on them, and their streams are named by a keyed hash.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use minsheng_values::{Account, Channel, Fen, Institution, Number, PersonKey, Text};
+use minsheng_values::{Account, Channel, Fen, Institution, Number, PersonKey, Personal, Text};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// An account the victim paid into, at its bank or payment platform.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReceivingAccount {
-    pub account: Account,
+    /// Sealed for the victim who reported it.
+    pub account: Personal<Account>,
     pub institution: Institution,
 }
 
@@ -101,8 +105,8 @@ pub struct FugitiveReturned {
 }
 
 crate::published!("fraud":
-    AlertReported = 1,
-    StopPaymentRequested = 1,
+    AlertReported = 2 reads 1,
+    StopPaymentRequested = 2 reads 1,
     PaymentStopped = 1,
     FundsFrozen = 1,
     NumberBlocked = 1,

@@ -64,12 +64,12 @@ fn published() -> Vec<(&'static str, u16, serde_json::Value)> {
         ),
         (
             "fraud.AlertReported",
-            1,
+            2,
             schema_of::<fraud::AlertReported>(),
         ),
         (
             "fraud.StopPaymentRequested",
-            1,
+            2,
             schema_of::<fraud::StopPaymentRequested>(),
         ),
         (
@@ -112,6 +112,8 @@ const SUPERSEDED: &[(&str, u16)] = &[
     ("vehicle.EbikeRegistered", 1),
     ("vehicle.ResidentCardIssued", 1),
     ("vehicle.RentalRoomRegistered", 1),
+    ("fraud.AlertReported", 1),
+    ("fraud.StopPaymentRequested", 1),
 ];
 
 fn superseded_schema(event_type: &str, version: u16) -> serde_json::Value {

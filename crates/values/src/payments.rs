@@ -62,6 +62,12 @@ impl fmt::Debug for Account {
     }
 }
 
+impl AsRef<str> for Account {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl Account {
     pub fn parse(field: &'static str, text: &str) -> Result<Self, InvalidField> {
         let ok = (6..=32).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric());

@@ -11,6 +11,7 @@ use minsheng_eventstore::{
 };
 use minsheng_runtime::clock::Clock;
 use minsheng_runtime::person_keys::PersonKeys;
+use minsheng_vault::{Opened, Personal, Vault, VaultError};
 
 use crate::domain::alert::{Alert, AlertCommand, AlertRule};
 use crate::domain::events::{BlockCategory, FraudEvent};
@@ -32,6 +33,8 @@ pub enum AppError {
     Fugitive(#[from] CommandError<FugitiveRule>),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
     #[error(transparent)]
     Invalid(#[from] InvalidField),
     #[error("no alert with this id")]
@@ -58,6 +61,7 @@ impl Default for FraudConfig {
 pub struct FraudApp {
     runner: CommandRunner,
     person_keys: PersonKeys,
+    vault: Arc<Vault>,
     live: Arc<FraudLive>,
     config: FraudConfig,
     clock: Arc<dyn Clock>,
@@ -71,6 +75,7 @@ impl FraudApp {
     pub fn new(
         runner: CommandRunner,
         person_keys: PersonKeys,
+        vault: Arc<Vault>,
         live: Arc<FraudLive>,
         config: FraudConfig,
         clock: Arc<dyn Clock>,
@@ -78,10 +83,30 @@ impl FraudApp {
         FraudApp {
             runner,
             person_keys,
+            vault,
             live,
             config,
             clock,
         }
+    }
+
+    /// `value`, a personal value of `person`, sealed for them (called once
+    /// every field of a request has parsed).
+    pub async fn seal<T: AsRef<str>>(
+        &self,
+        person: &PersonKey,
+        value: &T,
+    ) -> Result<Personal<T>, AppError> {
+        Ok(self
+            .vault
+            .seal_personal(person.as_str(), value.as_ref())
+            .await?)
+    }
+
+    /// A personal field read back for an answer, or that its person was
+    /// forgotten.
+    pub async fn open<T: AsRef<str>>(&self, field: &Personal<T>) -> Result<Opened, AppError> {
+        Ok(self.vault.open_personal(field).await?)
     }
 
     /// The time now, by the process's clock: handlers read it once per call.

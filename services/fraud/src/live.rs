@@ -15,13 +15,14 @@ use minsheng_runtime::subscription::{FromTheStart, SubscriberError};
 use crate::domain::events::FraudEvent;
 use crate::domain::firewall::{Block, Blocklist};
 use crate::domain::totals::CentreTotals;
-use crate::domain::values::{Fen, Institution, Number};
+use crate::domain::values::{Account, Fen, Institution, Number, Personal};
 
 /// A stop-payment as its alert's view shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StopSummary {
     pub id: String,
-    pub account_masked: String,
+    /// Sealed for the victim: opened (and masked) for an answer only.
+    pub account: Personal<Account>,
     pub institution: Institution,
     pub amount: Fen,
     pub outcome: &'static str,
@@ -102,9 +103,7 @@ impl FraudLive {
                     .or_default()
                     .push(StopSummary {
                         id: id.to_owned(),
-                        account_masked: minsheng_runtime::masking::account(
-                            account.account.as_str(),
-                        ),
+                        account: account.account.clone(),
                         institution: account.institution.clone(),
                         amount: *amount,
                         outcome: "pending",

@@ -39,6 +39,7 @@ impl Target for FraudTarget {
         let app = Arc::new(FraudApp::new(
             CommandRunner::new(context.store.clone()),
             context.person_keys.clone(),
+            context.vault.clone(),
             live.clone(),
             self.config.clone(),
             context.clock.clone(),

@@ -72,6 +72,30 @@ pub enum FraudEvent {
     ExitRestrictionLifted(ExitRestrictionLifted),
 }
 
+/// The types whose receiving accounts version 2 sealed.
+const SEALED_IN_V2: [&str; 2] = ["AlertReported", "StopPaymentRequested"];
+
 impl DomainEvent for FraudEvent {
     const CONTEXT: &'static str = "fraud";
+
+    fn schema_version(variant: &str) -> u16 {
+        if SEALED_IN_V2.contains(&variant) {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Version 1 held accounts in clear, which version 2's field still
+    /// reads (as `Personal::Clear`): the payload is unchanged.
+    fn upcast(
+        variant: &str,
+        from_version: u16,
+        payload: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        if from_version == 1 && SEALED_IN_V2.contains(&variant) {
+            return Ok(payload);
+        }
+        Err(format!("no upcaster for {variant} v{from_version}"))
+    }
 }

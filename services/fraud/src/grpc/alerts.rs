@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use minsheng_values::ResidentId;
+use minsheng_runtime::masking;
+use minsheng_values::{Opened, ResidentId};
 use tonic::{Request, Response, Status};
 
 use super::{command_context, invalid, new_id, parse_id, pb, time, to_status, written};
@@ -60,10 +61,10 @@ impl pb::alerts_server::Alerts for AlertsApi {
             .accounts
             .iter()
             .map(|a| {
-                Ok(ReceivingAccount {
-                    account: Account::parse("accounts.account", &a.account)?,
-                    institution: Institution::parse("accounts.institution", &a.institution)?,
-                })
+                Ok((
+                    Account::parse("accounts.account", &a.account)?,
+                    Institution::parse("accounts.institution", &a.institution)?,
+                ))
             })
             .collect::<Result<Vec<_>, values::InvalidField>>()
             .map_err(invalid)?;
@@ -73,18 +74,34 @@ impl pb::alerts_server::Alerts for AlertsApi {
             .map(|n| Number::parse("fraud_numbers", n))
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid)?;
-        let command = AlertCommand::Report {
-            victim: self.app.person(&victim),
-            amount: Fen::parse("amount_fen", r.amount_fen).map_err(invalid)?,
-            channel: channel(r.channel)?,
-            transferred_at: values::past_time(
-                "transferred_at",
-                time("transferred_at", r.transferred_at)?,
-                now,
-            )
-            .map_err(invalid)?,
+        let amount = Fen::parse("amount_fen", r.amount_fen).map_err(invalid)?;
+        let channel = channel(r.channel)?;
+        let transferred_at = values::past_time(
+            "transferred_at",
+            time("transferred_at", r.transferred_at)?,
             now,
-            accounts,
+        )
+        .map_err(invalid)?;
+        // Every field parsed: the accounts are sealed for the victim.
+        let victim = self.app.person(&victim);
+        let mut sealed = Vec::with_capacity(accounts.len());
+        for (account, institution) in accounts {
+            sealed.push(ReceivingAccount {
+                account: self
+                    .app
+                    .seal(&victim, &account)
+                    .await
+                    .map_err(|e| to_status(&e))?,
+                institution,
+            });
+        }
+        let command = AlertCommand::Report {
+            victim,
+            amount,
+            channel,
+            transferred_at,
+            now,
+            accounts: sealed,
             fraud_numbers,
         };
         let context = command_context(&request)?;
@@ -158,19 +175,21 @@ impl pb::alerts_server::Alerts for AlertsApi {
             .map_err(|e| to_status(&e))?
             .ok_or_else(|| Status::not_found("no alert with this id"))?;
         let reported = alert.reported.as_ref();
-        let stop_payments = self
-            .app
-            .live()
-            .stops_of(&id)
-            .into_iter()
-            .map(|s| pb::StopPaymentView {
+        let mut stop_payments = Vec::new();
+        for s in self.app.live().stops_of(&id) {
+            let account = self.app.open(&s.account).await.map_err(|e| to_status(&e))?;
+            stop_payments.push(pb::StopPaymentView {
                 stop_payment_id: s.id,
-                account_masked: s.account_masked,
+                account_masked: match &account {
+                    Opened::Value(account) => masking::account(account),
+                    Opened::Forgotten => String::new(),
+                },
+                account_forgotten: account == Opened::Forgotten,
                 institution: s.institution.as_str().to_owned(),
                 amount_fen: fen_out(s.amount.get()),
                 outcome: s.outcome.to_owned(),
-            })
-            .collect();
+            });
+        }
         Ok(Response::new(pb::AlertView {
             alert_id: id,
             amount_fen: reported.map_or(0, |r| fen_out(r.amount.get())),

@@ -60,6 +60,7 @@ fn to_status(error: &AppError) -> Status {
             _ => status::rule_broken(rule),
         }),
         AppError::Store(e) => status::from_store(e),
+        AppError::Vault(e) => minsheng_runtime::personal_data::status(e),
         AppError::Invalid(e) => invalid(e.clone()),
         AppError::NoAlert => Status::not_found(error.to_string()),
         AppError::OverReported => status::invalid_field("amount_fen", &error.to_string()),

@@ -16,7 +16,7 @@ use minsheng_fraud::domain::fugitive::{Fugitive, FugitiveCommand, FugitiveRule};
 use minsheng_fraud::domain::number::{BlockedNumber, NumberCommand, NumberRule};
 use minsheng_fraud::domain::stop_payment::{Answer, StopCommand, StopPayment, StopRule};
 use minsheng_fraud::domain::totals::CentreTotals;
-use minsheng_fraud::domain::values::{Account, Channel, Fen, Institution, Number, PersonKey, Text};
+use minsheng_fraud::domain::values::{Channel, Fen, Institution, Number, PersonKey, Text};
 use proptest::prelude::*;
 
 mod published;
@@ -36,7 +36,7 @@ fn bank() -> Institution {
 
 fn account() -> ReceivingAccount {
     ReceivingAccount {
-        account: Account::parse("account", "6222020200112233445").unwrap(),
+        account: minsheng_contracts::fixtures::sealed(&person(1)),
         institution: bank(),
     }
 }
