@@ -215,6 +215,11 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.client_port)
     }
 
+    /// Where JetStream keeps this node's streams on disk.
+    pub fn store_dir(&self) -> PathBuf {
+        self.dir.join("store")
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
