@@ -196,7 +196,8 @@ def check_base_agrees_with_chart():
             if handler != expected_probe(values, c["probes"][kind]):
                 problems.append(f"{kind} probe {handler}")
         env = {e["name"] for e in container["env"] if e["name"].startswith("MINSHENG_")}
-        chart_env = template_env_names()
+        # Set only while a master-key rotation runs (masterKey.previousKey).
+        chart_env = template_env_names() - {"MINSHENG_PREVIOUS_MASTER_KEY_FILE"}
         if not c["leaderElected"]:
             chart_env -= {"MINSHENG_LEADER_ELECTION", "MINSHENG_LEASE_NAMESPACE", "MINSHENG_LEASE_IDENTITY"}
         if env != chart_env:
@@ -259,7 +260,7 @@ def check_binary_answers_the_probes():
             with socket.create_connection(("127.0.0.1", nats_port), timeout=1):
                 return True
         check("nats-server for the probe checks starts", until(time.time() + 20, nats_accepts) is True)
-        for key in ["jwt.key", "person.key"]:
+        for key in ["jwt.key", "person.key", "master.key"]:
             # Owner-only, as the chart mounts them (defaultMode 0400): the
             # binary refuses a key file others may read.
             fd = os.open(os.path.join(tmp, key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
@@ -276,6 +277,7 @@ def check_binary_answers_the_probes():
                 "MINSHENG_DATA_DIR": os.path.join(tmp, name),
                 "MINSHENG_JWT_KEY_FILE": os.path.join(tmp, "jwt.key"),
                 "MINSHENG_PERSON_KEY_FILE": os.path.join(tmp, "person.key"),
+                "MINSHENG_MASTER_KEY_FILE": os.path.join(tmp, "master.key"),
                 "MINSHENG_LOG_FORMAT": values["global"]["logFormat"],
                 "MINSHENG_DRAIN_DELAY": "0s",
                 # Lease election needs a cluster; the probes do not depend on it.

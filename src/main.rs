@@ -146,11 +146,30 @@ struct MasterKeyFile {
         value_name = "FILE"
     )]
     path: Option<PathBuf>,
+    /// During a master-key rotation only: the master key being replaced,
+    /// so that data keys still wrapped by it open until `keys
+    /// rotate-master` has rewrapped them (docs/operations.md).
+    #[arg(
+        long = "previous-master-key-file",
+        env = "MINSHENG_PREVIOUS_MASTER_KEY_FILE",
+        value_name = "FILE"
+    )]
+    previous: Option<PathBuf>,
 }
 
 impl MasterKeyFile {
-    fn or_in(self, data_dir: &std::path::Path) -> PathBuf {
-        self.path.unwrap_or_else(|| data_dir.join("master.key"))
+    fn or_in(&self, data_dir: &std::path::Path) -> PathBuf {
+        self.path
+            .clone()
+            .unwrap_or_else(|| data_dir.join("master.key"))
+    }
+
+    /// The previous master key, if one is given.
+    fn previous(&self) -> anyhow::Result<Option<minsheng_vault::MasterKey>> {
+        Ok(match &self.previous {
+            Some(path) => Some(personal_data::load_master(path)?),
+            None => None,
+        })
     }
 }
 
@@ -196,6 +215,8 @@ enum ProjectionsAction {
     },
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run every target in this process on the embedded store in the data
@@ -453,6 +474,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 leader: Arc::new(AlwaysLeader::new()),
                 person_keys,
                 master_key,
+                previous_master_key: None,
                 held: Some(held),
             })
             .await?;
@@ -494,6 +516,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                         .unwrap_or_else(|| cli.data_dir.join("person.key")),
                 )?,
                 master_key: personal_data::load_master(&master_key.or_in(&cli.data_dir))?,
+                previous_master_key: master_key.previous()?,
                 held,
             })
             .await?;

@@ -27,6 +27,8 @@ pub(crate) struct Plan {
     pub(crate) leader: Arc<dyn LeaderElection>,
     pub(crate) person_keys: PersonKeys,
     pub(crate) master_key: minsheng_vault::MasterKey,
+    /// The master key a rotation is replacing, while it runs.
+    pub(crate) previous_master_key: Option<minsheng_vault::MasterKey>,
     /// The embedded store's directory, held until the process stops.
     pub(crate) held: Option<minsheng_runtime::data_dir::DataDirLock>,
 }
@@ -43,6 +45,7 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
         leader,
         person_keys,
         master_key,
+        previous_master_key,
         held: _held,
     } = plan;
     let store_url = store_url.as_str();
@@ -51,9 +54,10 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
     let store = minsheng_runtime::store::open(store_url, replicas)
         .await
         .with_context(|| format!("cannot open the store {}", redact(store_url)))?;
-    let vault = minsheng_runtime::personal_data::open(store_url, replicas, master_key)
-        .await
-        .with_context(|| format!("cannot open the data keys beside {}", redact(store_url)))?;
+    let vault =
+        minsheng_runtime::personal_data::open(store_url, replicas, master_key, previous_master_key)
+            .await
+            .with_context(|| format!("cannot open the data keys beside {}", redact(store_url)))?;
     let config = ProcessConfig {
         grpc_addr: listen.grpc_addr,
         http_addr: listen.http_addr,

@@ -48,7 +48,7 @@ pub async fn start_with(url: &str, target: Arc<dyn Target>) -> anyhow::Result<Me
 /// master key (so that a store it filled is read by its next run).
 pub async fn vault(url: &str) -> anyhow::Result<Arc<minsheng_vault::Vault>> {
     let master = minsheng_vault::MasterKey::from_bytes(b"the load generator's master key!")?;
-    Ok(minsheng_runtime::personal_data::open(url, 1, master).await?)
+    Ok(minsheng_runtime::personal_data::open(url, 1, master, None).await?)
 }
 
 impl Mesh {

@@ -60,14 +60,21 @@ pub async fn key_store(store_url: &str, replicas: usize) -> Result<Arc<dyn KeySt
     })
 }
 
-/// The vault of a process on the store at `store_url`.
+/// The vault of a process on the store at `store_url`: new data keys are
+/// wrapped by `master`; keys still wrapped by `previous` (during a
+/// rotation) open too.
 pub async fn open(
     store_url: &str,
     replicas: usize,
     master: MasterKey,
+    previous: Option<MasterKey>,
 ) -> Result<Arc<Vault>, StoreError> {
     let keys = key_store(store_url, replicas).await?;
-    Ok(Arc::new(Vault::new(master, keys, CACHED_KEYS)))
+    let vault = Vault::new(master, keys, CACHED_KEYS);
+    Ok(Arc::new(match previous {
+        Some(previous) => vault.with_previous(previous),
+        None => vault,
+    }))
 }
 
 /// A vault whose keys live in this process's memory only, under a master
