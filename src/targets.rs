@@ -27,6 +27,7 @@ pub fn all(settings: &Settings) -> anyhow::Result<Vec<Arc<dyn Target>>> {
             config: minsheng_fraud::FraudConfig { stop_deadline },
         }),
         Arc::new(minsheng_kpis::KpisTarget),
+        Arc::new(minsheng_privacy::PrivacyTarget),
     ])
 }
 

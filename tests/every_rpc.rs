@@ -480,6 +480,12 @@ const CALLED_IN: &[(&str, &str, &str)] = &[
         KPIS_END_TO_END,
         "every_figure_is_what_the_services_did_and_a_restart_changes_nothing",
     ),
+    ("minsheng.privacy.v1.Privacy/Forget", PRIVACY, "forget"),
+    (
+        "minsheng.privacy.v1.Privacy/ExportPersonalData",
+        PRIVACY,
+        "export",
+    ),
 ];
 
 const VEHICLE_ENDINGS: &str = "services/vehicle-iot/tests/grpc_embedded/endings.rs";
@@ -494,6 +500,7 @@ const FRAUD_REFUSALS: &str = "services/fraud/tests/grpc_embedded/refusals.rs";
 const FRAUD_STOPS: &str = "services/fraud/tests/grpc_embedded/stop_payments.rs";
 const FRAUD_SUPPORT: &str = "services/fraud/tests/grpc_embedded/support.rs";
 const KPIS_END_TO_END: &str = "tests/kpis_end_to_end.rs";
+const PRIVACY: &str = "tests/privacy_forget_and_export.rs";
 
 /// The body of `fn name` in `source` (a declaration without one, in a
 /// trait, is passed over): from its line to the closing brace at the same

@@ -254,3 +254,67 @@ async fn the_city_figures_add_up_on_a_jetstream_cluster_through_a_node_kill_and_
     assert_eq!(city_figures(second.http).await, after_the_kill);
     second.terminate();
 }
+
+/// A person forgotten through the privacy target of one process reads as
+/// forgotten on another vehicle-iot process that had their data key in its
+/// cache: every process follows `privacy.PersonForgotten`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_forgotten_through_one_process_is_forgotten_on_another() {
+    use minsheng_proto::privacy::v1 as privacy;
+    let nats = NatsServer::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let keys = support::deployment_keys(dir.path());
+    let officer_desk = serve(dir.path(), &nats.url(), "privacy", "officer-desk");
+    let counter = serve(dir.path(), &nats.url(), "vehicle-iot", "counter");
+
+    let bikes = channel(counter.grpc).await;
+    let mut ebikes = pb::ebikes_client::EbikesClient::new(bikes);
+    ebikes
+        .register_ebike(as_role(
+            &keys,
+            "registration-clerk",
+            None,
+            support::city::registration(7, "ouhai"),
+        ))
+        .await
+        .unwrap();
+    let get = || {
+        as_role(
+            &keys,
+            "officer",
+            None,
+            pb::GetEbikeRequest {
+                tag_id: support::city::tag(7),
+            },
+        )
+    };
+    // Read once: the counter now holds the owner's data key in its cache.
+    let before = ebikes.get_ebike(get()).await.unwrap().into_inner();
+    assert!(!before.owner_forgotten);
+
+    let mut desk = privacy::privacy_client::PrivacyClient::new(channel(officer_desk.grpc).await);
+    let forget = || {
+        as_role(
+            &keys,
+            "data-protection-officer",
+            None,
+            privacy::ForgetRequest {
+                resident_id: "11010519491231002X".into(),
+            },
+        )
+    };
+    // The registration was acknowledged: the owner's data key exists.
+    let forgotten = desk.forget(forget()).await.unwrap().into_inner();
+    assert!(forgotten.had_key, "the owner's key was destroyed");
+    minsheng_testkit::eventually("the counter's cache drops the key", async || {
+        ebikes
+            .get_ebike(get())
+            .await
+            .unwrap()
+            .into_inner()
+            .owner_forgotten
+    })
+    .await;
+    officer_desk.terminate();
+    counter.terminate();
+}

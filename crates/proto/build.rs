@@ -10,12 +10,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
         "minsheng/fraud/v1/fraud.proto",
         "minsheng/kpis/v1/kpis.proto",
+        "minsheng/privacy/v1/privacy.proto",
         "minsheng/vehicle/v1/vehicle.proto",
     ]
     .map(|p| root.join(p));
     for proto in &protos {
         println!("cargo:rerun-if-changed={}", proto.display());
     }
+    // Listing files replaces cargo's default of rerunning on any change in
+    // the package: list this script too, or a proto added here goes unbuilt.
+    println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=PROTOC");
     let mut config = tonic_prost_build::Config::new();
     if std::env::var_os("PROTOC").is_none() {

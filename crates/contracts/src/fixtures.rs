@@ -39,6 +39,7 @@ fixtures!(
     "vehicle.RentalRoomRegistered" = 2,
     "fraud.AlertReported" = 1,
     "fraud.AlertReported" = 2,
+    "fraud.AlertClosed" = 1,
     "fraud.StopPaymentRequested" = 1,
     "fraud.StopPaymentRequested" = 2,
     "fraud.PaymentStopped" = 1,
@@ -48,6 +49,9 @@ fixtures!(
     "fraud.FugitiveReturned" = 1,
     "fraud.ExitRestrictionImposed" = 1,
     "fraud.ExitRestrictionLifted" = 1,
+    "privacy.PersonForgotten" = 1,
+    "privacy.ForgetRefused" = 1,
+    "privacy.PersonalDataExported" = 1,
 );
 
 /// The fixture of `T` at the version this build writes.

@@ -52,6 +52,13 @@ pub struct AlertReported {
     pub fraud_numbers: Vec<Number>,
 }
 
+/// The alert is closed: its victim's case is no longer open (what the
+/// privacy context needs to know before a victim may be forgotten).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AlertClosed {
+    pub reason: Text,
+}
+
 /// The centre asked a bank or platform to stop a payment, by a deadline.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StopPaymentRequested {
@@ -106,6 +113,7 @@ pub struct FugitiveReturned {
 
 crate::published!("fraud":
     AlertReported = 2 reads 1,
+    AlertClosed = 1,
     StopPaymentRequested = 2 reads 1,
     PaymentStopped = 1,
     FundsFrozen = 1,

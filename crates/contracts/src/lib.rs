@@ -9,7 +9,8 @@
 //! only the types it reads, by name ([`decode`]), and never depends on the
 //! producer's crate.
 //!
-//! - [`vehicle`], [`fraud`]: the published events of each context.
+//! - [`vehicle`], [`fraud`], [`privacy`]: the published events of each
+//!   context.
 //! - [`exit`]: exit restrictions, one shape whoever imposes them, and the
 //!   rule that says who may leave ([`exit::Restrictions`]).
 //! - [`fixtures`]: one golden JSON payload per type and version, read by
@@ -23,6 +24,7 @@
 pub mod exit;
 pub mod fixtures;
 pub mod fraud;
+pub mod privacy;
 pub mod vehicle;
 
 use serde::Serialize;

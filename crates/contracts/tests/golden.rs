@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use minsheng_contracts::fixtures::{self, ALL};
-use minsheng_contracts::{Published, decode, exit, fraud, vehicle};
+use minsheng_contracts::{Published, decode, exit, fraud, privacy, vehicle};
 
 /// Reads `T`'s fixture and writes it back as stored: the same JSON.
 fn round_trips<T: Published>() -> &'static str {
@@ -44,6 +44,7 @@ fn every_published_type_reads_and_writes_its_golden_payload() {
         round_trips::<vehicle::ResidentCardIssued>(),
         round_trips::<vehicle::RentalRoomRegistered>(),
         round_trips::<fraud::AlertReported>(),
+        round_trips::<fraud::AlertClosed>(),
         round_trips::<fraud::StopPaymentRequested>(),
         round_trips::<fraud::PaymentStopped>(),
         round_trips::<fraud::FundsFrozen>(),
@@ -55,6 +56,9 @@ fn every_published_type_reads_and_writes_its_golden_payload() {
             exit::VERSION,
         ),
         round_trips_as::<exit::ExitRestrictionLifted>("fraud.ExitRestrictionLifted", exit::VERSION),
+        round_trips::<privacy::PersonForgotten>(),
+        round_trips::<privacy::ForgetRefused>(),
+        round_trips::<privacy::PersonalDataExported>(),
     ];
     let mut listed: Vec<&str> = ALL.iter().map(|f| f.event_type).collect();
     listed.dedup();

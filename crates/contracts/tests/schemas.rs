@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use minsheng_contracts::fixtures::ALL;
-use minsheng_contracts::{exit, fraud, vehicle};
+use minsheng_contracts::{exit, fraud, privacy, vehicle};
 use schemars::JsonSchema;
 
 fn schema_of<T: JsonSchema>() -> serde_json::Value {
@@ -67,6 +67,7 @@ fn published() -> Vec<(&'static str, u16, serde_json::Value)> {
             2,
             schema_of::<fraud::AlertReported>(),
         ),
+        ("fraud.AlertClosed", 1, schema_of::<fraud::AlertClosed>()),
         (
             "fraud.StopPaymentRequested",
             2,
@@ -102,6 +103,21 @@ fn published() -> Vec<(&'static str, u16, serde_json::Value)> {
             "fraud.ExitRestrictionLifted",
             exit::VERSION,
             schema_of::<exit::ExitRestrictionLifted>(),
+        ),
+        (
+            "privacy.PersonForgotten",
+            1,
+            schema_of::<privacy::PersonForgotten>(),
+        ),
+        (
+            "privacy.ForgetRefused",
+            1,
+            schema_of::<privacy::ForgetRefused>(),
+        ),
+        (
+            "privacy.PersonalDataExported",
+            1,
+            schema_of::<privacy::PersonalDataExported>(),
         ),
     ]
 }

@@ -23,6 +23,12 @@ pub mod kpis {
     }
 }
 
+pub mod privacy {
+    pub mod v1 {
+        tonic::include_proto!("minsheng.privacy.v1");
+    }
+}
+
 pub mod vehicle {
     pub mod v1 {
         tonic::include_proto!("minsheng.vehicle.v1");

@@ -88,6 +88,27 @@ pub fn ephemeral() -> Arc<Vault> {
     Arc::new(Vault::new(master, Arc::new(keys), CACHED_KEYS))
 }
 
+/// The subscriber every process runs: on `privacy.PersonForgotten`, the
+/// person's unwrapped key leaves this process's cache, so that a person
+/// forgotten through another replica reads as forgotten here too. Every
+/// start follows the privacy context from its beginning (it is small, and
+/// the cache starts empty).
+pub fn forgotten_follower(vault: Arc<Vault>) -> impl crate::subscription::Subscriber {
+    use minsheng_contracts::Published as _;
+    use minsheng_contracts::privacy::PersonForgotten;
+    let privacy = minsheng_eventstore::Context::parse(PersonForgotten::CONTEXT)
+        .expect("a valid context name");
+    crate::subscription::FromTheStart::new("vault-forgotten", privacy, move |event| {
+        if event.event_type == PersonForgotten::EVENT_TYPE {
+            let forgotten: PersonForgotten =
+                minsheng_contracts::decode(event.payload.get(), event.schema_version)
+                    .map_err(|e| crate::subscription::SubscriberError::Handler(e.to_string()))?;
+            vault.evict(forgotten.person.as_str());
+        }
+        Ok(())
+    })
+}
+
 /// The one mapping of a vault failure to a status: the key store out of
 /// reach is UNAVAILABLE (retry later); a stored value that no longer
 /// authenticates, or a key wrapped by a master this process lacks, is

@@ -151,6 +151,11 @@ pub async fn start(
         deadlines,
         projections,
     } = registration;
+    // Whoever this process serves, a person forgotten anywhere leaves its
+    // vault's cache.
+    subscribers.push(Box::new(crate::personal_data::forgotten_follower(
+        config.vault.clone(),
+    )));
     // Each service's deadlines: a table kept like any read model, and a
     // timer on the leader.
     let mut timers = Vec::new();

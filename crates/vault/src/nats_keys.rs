@@ -1,10 +1,10 @@
 //! The mesh's key store: a JetStream key-value bucket (`MS_PERSON_KEYS`,
 //! file storage, history 1) on the same NATS as the event streams. Keys are
 //! person keys (32 hex digits, valid key names); values are the master
-//! key's id and the wrapped data key. Forgetting purges the key: its
-//! history goes with it.
+//! key's id and the wrapped data key. Forgetting erases the key's message
+//! (overwritten on disk) and purges the key: its history goes with it.
 
-use async_nats::jetstream::kv;
+use async_nats::jetstream::{kv, stream};
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -32,13 +32,45 @@ pub struct NatsKeys {
 }
 
 impl NatsKeys {
-    /// Opens the bucket, creating it (with `replicas` copies) on first use,
-    /// as the event store opens its own.
+    /// Opens the bucket, creating it (with `replicas` copies) on first use.
+    /// Created as `async-nats` creates a bucket, but allowing a single
+    /// message to be erased (a bucket's stream denies it by default, and
+    /// that cannot be changed once created): forgetting erases the key's
+    /// message (see `delete`).
     pub async fn open(client: async_nats::Client, replicas: usize) -> Result<Self, StoreError> {
-        let bucket =
-            minsheng_eventstore::jetstream::open_key_value_bucket(client, BUCKET, replicas)
-                .await
-                .map_err(failed)?;
+        let js = async_nats::jetstream::new(client);
+        if js.get_key_value(BUCKET).await.is_err() {
+            js.get_or_create_stream(stream::Config {
+                name: format!("KV_{BUCKET}"),
+                description: Some("minsheng: each person's data key, wrapped".to_owned()),
+                subjects: vec![format!("$KV.{BUCKET}.>")],
+                max_messages_per_subject: 1,
+                storage: stream::StorageType::File,
+                allow_rollup: true,
+                deny_delete: false,
+                deny_purge: false,
+                allow_direct: true,
+                num_replicas: replicas,
+                discard: stream::DiscardPolicy::New,
+                ..Default::default()
+            })
+            .await
+            .map_err(failed)?;
+        }
+        let mut bucket = js.get_key_value(BUCKET).await.map_err(failed)?;
+        let denies = bucket
+            .stream
+            .info()
+            .await
+            .map_err(failed)?
+            .config
+            .deny_delete;
+        if denies {
+            return Err(StoreError(format!(
+                "the bucket {BUCKET} denies erasing a message (made by an earlier build): \
+                 a forgotten key could stay on disk; copy its keys to a bucket made by this build"
+            )));
+        }
         Ok(NatsKeys { bucket })
     }
 
@@ -115,10 +147,21 @@ impl KeyStore for NatsKeys {
         }
     }
 
+    /// Erases the key's message first (JetStream overwrites an erased
+    /// message with random bytes; a purge alone drops it from the index
+    /// and leaves its bytes in the block file until compaction), then
+    /// purges the key so that no history or marker of a value remains.
     async fn delete(&self, person: &str) -> Result<bool, StoreError> {
-        let had = self.read(person).await?.is_some();
+        let kept = self.read(person).await?;
+        if let Some((_, revision)) = &kept {
+            self.bucket
+                .stream
+                .delete_message(*revision)
+                .await
+                .map_err(failed)?;
+        }
         self.bucket.purge(person).await.map_err(failed)?;
-        Ok(had)
+        Ok(kept.is_some())
     }
 
     async fn wrapped_by_other_than(

@@ -5,8 +5,9 @@
 //! the hot path seals without a store round trip.
 //!
 //! Forgetting evicts the key from this process's cache only: in a mesh,
-//! every replica must hear of it (the Forget command records an event the
-//! replicas follow; not built yet).
+//! every replica must hear of it. The Forget command records
+//! `privacy.PersonForgotten`, which every process follows to
+//! [`Vault::evict`] the person (`minsheng_runtime::personal_data`).
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -166,13 +167,19 @@ impl Vault {
         }
     }
 
-    /// Destroys `person`'s data key: every value sealed for them can no
-    /// longer be opened, anywhere. Whether they had one.
-    pub async fn forget(&self, person: &str) -> Result<bool, VaultError> {
+    /// Drops `person`'s unwrapped key from this process's cache (another
+    /// process forgot them: the next open finds no key in the store).
+    pub fn evict(&self, person: &str) {
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop(person);
+    }
+
+    /// Destroys `person`'s data key: every value sealed for them can no
+    /// longer be opened, anywhere. Whether they had one.
+    pub async fn forget(&self, person: &str) -> Result<bool, VaultError> {
+        self.evict(person);
         Ok(self.store.delete(person).await?)
     }
 

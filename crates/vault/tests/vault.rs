@@ -160,14 +160,44 @@ async fn on_nats() -> (minsheng_testkit::NatsServer, Arc<NatsKeys>) {
     (server, store)
 }
 
+/// Every file under `dir`, its bytes end to end.
+fn every_file_under(dir: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            bytes.extend(std::fs::read(&path).unwrap_or_default());
+        }
+    }
+    bytes
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn on_nats_a_forgotten_persons_values_no_longer_open() {
-    let (_server, store) = on_nats().await;
+async fn on_nats_a_forgotten_persons_values_no_longer_open_and_their_key_is_on_no_disk() {
+    let (server, store) = on_nats().await;
     let vault = vault(&store, master(1), 100);
     let sealed = vault.seal("p1", PHONE).await.unwrap();
     let other = vault.seal("p2", "13900001111").await.unwrap();
+    // The bucket keeps the wrapped key as base64 in a JSON value.
+    let wrapped = {
+        use base64::Engine as _;
+        let key = store.get("p1").await.unwrap().unwrap().wrapped;
+        base64::engine::general_purpose::STANDARD
+            .encode(key)
+            .into_bytes()
+    };
+    assert!(
+        contains(&every_file_under(&server.store_dir()), &wrapped),
+        "the wrapped key is stored as found here (what is searched for below)"
+    );
     assert!(vault.forget("p1").await.unwrap());
     assert_eq!(store.get("p1").await.unwrap(), None);
+    assert!(
+        !contains(&every_file_under(&server.store_dir()), &wrapped),
+        "the forgotten key is in no file of the JetStream store"
+    );
     assert_eq!(
         self::vault(&store, master(1), 100)
             .open(&sealed)

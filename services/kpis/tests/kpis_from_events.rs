@@ -241,7 +241,11 @@ async fn every_golden_payload_folds() {
             folded += 1;
         }
     }
-    assert_eq!(folded, minsheng_contracts::fixtures::ALL.len());
+    let read_here = minsheng_contracts::fixtures::ALL
+        .iter()
+        .filter(|f| f.event_type.starts_with("vehicle.") || f.event_type.starts_with("fraud."))
+        .count();
+    assert_eq!(folded, read_here);
     // One alert at each version of its type: both are counted.
     assert_eq!(book.value(Period::Year(2015), Kpi::FraudAlerts, None), 2);
 }

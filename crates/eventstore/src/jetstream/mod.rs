@@ -70,19 +70,6 @@ impl JetStreamConfig {
     }
 }
 
-/// The key-value bucket `name` on `client`'s JetStream, created on first
-/// use (file storage, history 1, `replicas` copies) as the store's own
-/// buckets are, retried through a leader election: for what keeps its
-/// state beside the events (the personal-data vault's keys).
-pub async fn open_key_value_bucket(
-    client: async_nats::Client,
-    name: &str,
-    replicas: usize,
-) -> Result<async_nats::jetstream::kv::Store, StoreError> {
-    let config = JetStreamConfig::new(String::new()).replicas(replicas);
-    buckets::key_value_bucket(&async_nats::jetstream::new(client), name, &config).await
-}
-
 /// A NATS client for `urls` (comma-separated, `nats://user:password@host`
 /// for credentials), as the store connects: for what shares the store's
 /// cluster (the key-value leader election).

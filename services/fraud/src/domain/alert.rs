@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use minsheng_contracts::exit::{ExitRestrictionImposed, ExitRestrictionLifted};
-use minsheng_contracts::fraud::AlertReported;
+use minsheng_contracts::fraud::{AlertClosed, AlertReported};
 use minsheng_eventstore::Aggregate;
 
 use super::events::{FraudEvent, ReceivingAccount, RestrictionReason};
@@ -99,7 +99,7 @@ impl Aggregate for Alert {
             FraudEvent::AlertTriaged { urgent } => self.urgent = *urgent,
             FraudEvent::AlertLinkedToCase { case_id } => self.case_id = Some(case_id.clone()),
             FraudEvent::SuspectNamed { person } => self.suspects.push(person.clone()),
-            FraudEvent::AlertClosed { .. } => self.closed = true,
+            FraudEvent::AlertClosed(_) => self.closed = true,
             _ => {}
         }
     }
@@ -167,9 +167,9 @@ impl Aggregate for Alert {
                 ]
             }
             AlertCommand::Close { reason } => {
-                let mut events = vec![FraudEvent::AlertClosed {
+                let mut events = vec![FraudEvent::AlertClosed(AlertClosed {
                     reason: reason.clone(),
-                }];
+                })];
                 if let Some(case_id) = &self.case_id {
                     events.extend(self.suspects.iter().map(|person| {
                         FraudEvent::ExitRestrictionLifted(ExitRestrictionLifted {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use minsheng_contracts::exit::{ExitRestrictionImposed, ExitRestrictionLifted};
 use minsheng_contracts::fraud::{
-    AlertReported, FugitiveReturned, FundsFrozen, InterceptionReported, NumberBlocked,
+    AlertClosed, AlertReported, FugitiveReturned, FundsFrozen, InterceptionReported, NumberBlocked,
     PaymentStopped, StopPaymentRequested,
 };
 use minsheng_eventstore::DomainEvent;
@@ -30,9 +30,7 @@ pub enum FraudEvent {
     SuspectNamed {
         person: PersonKey,
     },
-    AlertClosed {
-        reason: Text,
-    },
+    AlertClosed(AlertClosed),
     // Stop-payment requests: stream `fraud.stop.<id>`.
     StopPaymentRequested(StopPaymentRequested),
     PaymentStopped(PaymentStopped),

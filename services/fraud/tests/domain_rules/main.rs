@@ -203,7 +203,7 @@ fn naming_a_suspect_restricts_their_exit_and_closing_the_alert_lifts_it() {
     assert!(matches!(
         outcome.unwrap().as_slice(),
         [
-            FraudEvent::AlertClosed { .. },
+            FraudEvent::AlertClosed(_),
             FraudEvent::ExitRestrictionLifted(ExitRestrictionLifted { .. })
         ]
     ));
