@@ -12,7 +12,9 @@
 //! And the stores' raw bytes: every file of the embedded data directory
 //! (the SQLite file, its write-ahead log), every file of the nats-server's
 //! JetStream directory. Events hold personal values sealed, so none is
-//! there in any form.
+//! there in any form. And a person exported, then forgotten, through the
+//! privacy target: their data key, in the store's files before, is in none
+//! after (the sealed values left behind can no longer be opened).
 
 #![allow(clippy::unwrap_used)]
 
@@ -76,6 +78,7 @@ async fn no_personal_value_leaves_by_logs_spans_metrics_or_public_answers() {
     let keys = TokenKeys::load(&dir.path().join("data/jwt.key")).unwrap();
     city::feed(channel(running.grpc).await, &keys).await;
     city::until_the_figures_add_up(running.http).await;
+    let forgotten_key = exported_then_forgotten(&running, &keys, &dir.path().join("data")).await;
 
     let mut surfaces: Vec<(String, String)> = Vec::new();
     for path in [
@@ -92,6 +95,12 @@ async fn no_personal_value_leaves_by_logs_spans_metrics_or_public_answers() {
         surfaces.push((format!("GET {path}"), body));
     }
     running.terminate();
+    assert!(
+        !files_under(&dir.path().join("data"))
+            .iter()
+            .any(|(_, bytes)| holds(bytes, &forgotten_key)),
+        "after the forget, the person's data key is in no file of the store"
+    );
     surfaces.extend(raw_bytes_under(&dir.path().join("data")));
     let logs = std::fs::read_to_string(&logs_path).unwrap();
     assert!(
@@ -111,6 +120,14 @@ async fn no_personal_value_leaves_by_logs_spans_metrics_or_public_answers() {
 /// Asserts the events are there to be read (a frame number, clear by
 /// decision, is found): a scan of nothing proves nothing.
 fn raw_bytes_under(dir: &std::path::Path) -> Vec<(String, String)> {
+    files_under(dir)
+        .into_iter()
+        .map(|(name, bytes)| (name, String::from_utf8_lossy(&bytes).into_owned()))
+        .collect()
+}
+
+/// Every file under `dir`: its name and its bytes.
+fn files_under(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(path) = pending.pop() {
@@ -118,19 +135,94 @@ fn raw_bytes_under(dir: &std::path::Path) -> Vec<(String, String)> {
             pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
         } else {
             let bytes = std::fs::read(&path).unwrap();
-            files.push((
-                format!("the bytes of {}", path.display()),
-                String::from_utf8_lossy(&bytes).into_owned(),
-            ));
+            files.push((format!("the bytes of {}", path.display()), bytes));
         }
     }
     let frame = city::registration(1, "lucheng").frame_number;
     assert!(
-        files.iter().any(|(_, bytes)| bytes.contains(&frame)),
+        files
+            .iter()
+            .any(|(_, bytes)| holds(bytes, frame.as_bytes())),
         "the city's events, in clear where not personal, are under {}",
         dir.display()
     );
     files
+}
+
+fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A person outside the city registers a bike (their phone sealed under a
+/// data key of their own), is exported and then forgotten by a
+/// data-protection officer. Returns their wrapped data key as stored,
+/// after checking the store's files hold it before the forget (so that
+/// its absence afterwards means something).
+async fn exported_then_forgotten(
+    running: &support::binary::Running,
+    keys: &TokenKeys,
+    data_dir: &std::path::Path,
+) -> Vec<u8> {
+    use minsheng_proto::privacy::v1 as privacy;
+    use minsheng_proto::vehicle::v1 as vehicle;
+    use minsheng_vault::KeyStore as _;
+    let resident = city::resident_id(500);
+    let mut registration = city::registration(500, "lucheng");
+    registration.owner_resident_id = resident.clone();
+    vehicle::ebikes_client::EbikesClient::new(channel(running.grpc).await)
+        .register_ebike(city::as_role(
+            keys,
+            "registration-clerk",
+            None,
+            registration,
+        ))
+        .await
+        .unwrap();
+    let person = minsheng_runtime::person_keys::PersonKeys::load(&data_dir.join("person.key"))
+        .unwrap()
+        .key_of(&resident);
+    let wrapped = minsheng_vault::SqliteKeys::open(data_dir.join("events.db"))
+        .unwrap()
+        .get(&person)
+        .await
+        .unwrap()
+        .expect("the owner's data key")
+        .wrapped;
+    assert!(
+        files_under(data_dir)
+            .iter()
+            .any(|(_, bytes)| holds(bytes, &wrapped)),
+        "the data key is stored as these bytes"
+    );
+    const OFFICER: &str = "data-protection-officer";
+    let mut desk = privacy::privacy_client::PrivacyClient::new(channel(running.grpc).await);
+    let exported = desk
+        .export_personal_data(city::as_role(
+            keys,
+            OFFICER,
+            None,
+            privacy::ExportPersonalDataRequest {
+                resident_id: resident.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!exported.events.is_empty());
+    let forgotten = desk
+        .forget(city::as_role(
+            keys,
+            OFFICER,
+            None,
+            privacy::ForgetRequest {
+                resident_id: resident,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(forgotten.had_key);
+    wrapped
 }
 
 /// Fails listing every marked value, in any of its forms, found in any of

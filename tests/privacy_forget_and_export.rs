@@ -4,7 +4,8 @@
 //! owner's bike keeps its history and figures while the phone reads as
 //! forgotten; a person whose data a case holds cannot be forgotten, and
 //! the refusal is recorded with the officer; an export returns what the
-//! person's events hold, opened.
+//! person's events hold, opened; a forgotten owner's stolen bike still
+//! raises a hit, which a replay of the events keeps.
 
 #![allow(clippy::unwrap_used)]
 
@@ -19,7 +20,7 @@ use minsheng_runtime::auth::TokenKeys;
 use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_runtime::target::Target;
-use support::city::{as_role, now, registration, tag};
+use support::city::{as_role, now, registration, resident_id as resident, tag};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -62,19 +63,6 @@ async fn spawn(dir: &std::path::Path) -> Mesh {
         store,
         channel,
     }
-}
-
-/// A resident ID for person `n` (valid check digit).
-fn resident(n: u32) -> String {
-    let body = format!("33030219800101{n:03}");
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .bytes()
-        .zip(weights)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
-    format!("{body}{check}")
 }
 
 impl Mesh {
@@ -173,8 +161,68 @@ async fn forgetting_and_exporting_people() {
     a_person_whose_stolen_bike_is_under_investigation_cannot_be_forgotten(&mesh).await;
     an_export_returns_what_the_persons_events_hold_opened(&mesh).await;
     only_a_data_protection_officer_may_forget_and_a_bad_id_is_named(&mesh).await;
+    a_forgotten_owners_stolen_bike_still_raises_a_hit(&mesh).await;
 
+    // Replayed: a new process on the same store rebuilds its read models
+    // from the events, and the vault beside them still lacks the key.
     mesh.process.stop().await.unwrap();
+    let mesh = spawn(dir.path()).await;
+    let replayed = mesh.bike(101).await;
+    assert_eq!(replayed.hits, 1, "the hit stands after a replay");
+    assert!(replayed.owner_forgotten, "and the owner stays forgotten");
+    mesh.process.stop().await.unwrap();
+}
+
+/// Person 1 was forgotten (above): their bike is stolen and seen.
+async fn a_forgotten_owners_stolen_bike_still_raises_a_hit(mesh: &Mesh) {
+    vehicle::readers_client::ReadersClient::new(mesh.channel.clone())
+        .install_reader(as_role(
+            &keys(),
+            "iot-admin",
+            None,
+            vehicle::InstallReaderRequest {
+                reader_id: "RD-LC-0001".into(),
+                latitude: 28.0,
+                longitude: 120.65,
+                district: "lucheng".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    mesh.ebikes()
+        .report_stolen(as_role(
+            &keys(),
+            "officer",
+            None,
+            vehicle::ReportStolenRequest {
+                tag_id: tag(101),
+                case_id: "WZ-2015-0101".into(),
+                stolen_at: Some(now()),
+                place: "a car park".into(),
+            },
+        ))
+        .await
+        .unwrap();
+    mesh.process.caught_up("vehicle").await.unwrap();
+    let tally = vehicle::sightings_client::SightingsClient::new(mesh.channel.clone())
+        .record_sighting_batch(as_role(
+            &keys(),
+            "iot-reader",
+            None,
+            vehicle::SightingBatch {
+                sightings: vec![vehicle::Sighting {
+                    tag_id: tag(101),
+                    reader_id: "RD-LC-0001".into(),
+                    seen_at: Some(now()),
+                }],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(tally.hits, 1, "{tally:?}");
+    let bike = mesh.bike(101).await;
+    assert_eq!((bike.hits, bike.owner_forgotten), (1, true));
 }
 
 async fn a_forgotten_owners_bike_keeps_its_history_and_figures_but_not_the_phone(mesh: &Mesh) {
