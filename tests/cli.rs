@@ -395,7 +395,8 @@ async fn a_master_key_rotation_leaves_every_sealed_value_readable_with_the_new_k
     let ((old_file, old), (new_file, new)) = (master("old.key"), master("new.key"));
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let store = std::sync::Arc::new(SqliteKeys::open(data.join("events.db")).unwrap());
+    let keys_file = minsheng_runtime::personal_data::sqlite_keys_file(&data.join("events.db"));
+    let store = std::sync::Arc::new(SqliteKeys::open(keys_file).unwrap());
     let cache = std::num::NonZeroUsize::new(8).unwrap();
     let sealing = Vault::new(old, store.clone(), cache);
     let mut sealed = Vec::new();

@@ -181,7 +181,8 @@ async fn exported_then_forgotten(
     let person = minsheng_runtime::person_keys::PersonKeys::load(&data_dir.join("person.key"))
         .unwrap()
         .key_of(&resident);
-    let wrapped = minsheng_vault::SqliteKeys::open(data_dir.join("events.db"))
+    let keys_file = minsheng_runtime::personal_data::sqlite_keys_file(&data_dir.join("events.db"));
+    let wrapped = minsheng_vault::SqliteKeys::open(keys_file)
         .unwrap()
         .get(&person)
         .await

@@ -86,6 +86,25 @@ impl Mesh {
         self.process.caught_up("vehicle").await.unwrap();
     }
 
+    /// Bike `n` reported stolen; waits until every follower has seen it.
+    async fn report_stolen(&self, n: u32) {
+        self.ebikes()
+            .report_stolen(as_role(
+                &keys(),
+                "officer",
+                None,
+                vehicle::ReportStolenRequest {
+                    tag_id: tag(n),
+                    case_id: format!("WZ-2015-{n:04}"),
+                    stolen_at: Some(now()),
+                    place: "a car park".into(),
+                },
+            ))
+            .await
+            .unwrap();
+        self.process.caught_up("vehicle").await.unwrap();
+    }
+
     async fn bike(&self, n: u32) -> vehicle::Ebike {
         self.ebikes()
             .get_ebike(as_role(
@@ -189,21 +208,7 @@ async fn a_forgotten_owners_stolen_bike_still_raises_a_hit(mesh: &Mesh) {
         ))
         .await
         .unwrap();
-    mesh.ebikes()
-        .report_stolen(as_role(
-            &keys(),
-            "officer",
-            None,
-            vehicle::ReportStolenRequest {
-                tag_id: tag(101),
-                case_id: "WZ-2015-0101".into(),
-                stolen_at: Some(now()),
-                place: "a car park".into(),
-            },
-        ))
-        .await
-        .unwrap();
-    mesh.process.caught_up("vehicle").await.unwrap();
+    mesh.report_stolen(101).await;
     let tally = vehicle::sightings_client::SightingsClient::new(mesh.channel.clone())
         .record_sighting_batch(as_role(
             &keys(),
@@ -279,21 +284,7 @@ async fn a_forgotten_owners_bike_keeps_its_history_and_figures_but_not_the_phone
 
 async fn a_person_whose_stolen_bike_is_under_investigation_cannot_be_forgotten(mesh: &Mesh) {
     mesh.register(102, 2).await;
-    mesh.ebikes()
-        .report_stolen(as_role(
-            &keys(),
-            "officer",
-            None,
-            vehicle::ReportStolenRequest {
-                tag_id: tag(102),
-                case_id: "WZ-2015-0102".into(),
-                stolen_at: Some(now()),
-                place: "a car park".into(),
-            },
-        ))
-        .await
-        .unwrap();
-    mesh.process.caught_up("vehicle").await.unwrap();
+    mesh.report_stolen(102).await;
 
     let refused = mesh.forget(2).await.unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");

@@ -11,7 +11,11 @@
 //!   echo of the same messages; and how soon a newly blocked number is
 //!   screened as blocked, embedded and over NATS.
 //! - `rebuild`: the start-up rebuild of the stolen-tag set from a store
-//!   holding 1.5 M registered bikes: time and memory.
+//!   holding 1.5 M registered bikes: time and memory (and with a share of
+//!   the owners forgotten).
+//! - `registrations`: e-bike registrations over gRPC, each owner's phone
+//!   sealed under a data key of their own, against the same run recording
+//!   it in clear (the baseline); then the latency of forgetting owners.
 //!
 //! Run in release: `cargo run --release -p minsheng-load -- sightings`.
 
@@ -19,6 +23,7 @@ mod echo;
 mod latency;
 mod mesh;
 mod rebuild;
+mod registrations;
 mod screening;
 mod sightings;
 
@@ -40,6 +45,9 @@ enum Command {
     /// Partners screening numbers: echo baseline vs fraud; newly blocked
     /// numbers, embedded and over NATS.
     Screening(screening::Options),
+    /// E-bike registrations with personal data sealed vs recorded in
+    /// clear; then forgetting owners.
+    Registrations(registrations::Options),
 }
 
 #[tokio::main]
@@ -48,5 +56,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Sightings(options) => sightings::run(options).await,
         Command::Rebuild(options) => rebuild::run(options).await,
         Command::Screening(options) => screening::run_all(options).await,
+        Command::Registrations(options) => registrations::run(options).await,
     }
 }

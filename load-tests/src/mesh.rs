@@ -26,17 +26,16 @@ pub async fn start(dir: &std::path::Path) -> anyhow::Result<Mesh> {
 
 /// Starts `target` on the store at `url` and waits until ready.
 pub async fn start_with(url: &str, target: Arc<dyn Target>) -> anyhow::Result<Mesh> {
+    start_all(url, &[target]).await
+}
+
+/// Starts `targets` in one process on the store at `url`.
+pub async fn start_all(url: &str, targets: &[Arc<dyn Target>]) -> anyhow::Result<Mesh> {
     let store = minsheng_runtime::store::open(url, 1).await?;
     let keys = TokenKeys::from_secret(b"the load generator's signing key");
     let person_keys = PersonKeys::from_secret(b"the load generator's person key.");
-    let process = local::start(
-        store,
-        &[target],
-        keys.clone(),
-        person_keys,
-        vault(url).await?,
-    )
-    .await?;
+    let process =
+        local::start(store, targets, keys.clone(), person_keys, vault(url).await?).await?;
     Ok(Mesh {
         grpc: process.grpc,
         keys,

@@ -19,6 +19,11 @@ pub struct Options {
     /// Where the store is written (and found again on a rerun).
     #[arg(long, default_value = "target/load-rebuild")]
     dir: std::path::PathBuf,
+    /// Then forget this share of the owners (every 100/n-th; 0: none) and
+    /// time the start again: the read models hold sealed values and open
+    /// none to rebuild, so the forgotten should cost nothing.
+    #[arg(long, default_value_t = 1)]
+    forget_percent: u64,
 }
 
 const STOLEN_EVERY: u64 = 50;
@@ -43,33 +48,38 @@ async fn fill(store: &dyn EventStore, vault: &Vault, bikes: u64) -> anyhow::Resu
     for n in 0..bikes {
         let tag = TagId::from_u128(0xE200_0017_0000_0000_0000_0000 + u128::from(n)).to_string();
         let stream = StreamName::parse(&format!("vehicle.ebike.{tag}"))?;
-        let owner = PersonKey::from_hash(format!("{n:032x}"));
-        let owner_phone = vault.seal_personal(owner.as_str(), phone.as_str()).await?;
-        let mut events = vec![codec::encode(&VehicleEvent::EbikeRegistered(
-            EbikeRegistered {
-                owner,
-                owner_phone,
-                frame_number: format!("FRAME{n:08}"),
-                motor_number: format!("MOTOR{n:08}"),
-                plate: "浙C12345".into(),
-                district,
-            },
-        ))?];
-        if n % STOLEN_EVERY == 0 {
-            events.push(codec::encode(&VehicleEvent::EbikeReportedStolen(
-                EbikeReportedStolen {
-                    case_id: format!("WZ-{n}"),
-                    stolen_at: chrono::Utc::now(),
-                    place: place.clone(),
+        let phone = phone.clone();
+        let place = place.clone();
+        // Sealed inside the future: the keys of many owners are committed
+        // together, as many registrations in flight would have them.
+        pending.push(async move {
+            let owner = PersonKey::from_hash(format!("{n:032x}"));
+            let owner_phone = vault.seal_personal(owner.as_str(), phone.as_str()).await?;
+            let mut events = vec![codec::encode(&VehicleEvent::EbikeRegistered(
+                EbikeRegistered {
+                    owner,
+                    owner_phone,
                     frame_number: format!("FRAME{n:08}"),
                     motor_number: format!("MOTOR{n:08}"),
+                    plate: "浙C12345".into(),
+                    district,
                 },
-            ))?);
-        }
-        pending.push(async move {
+            ))?];
+            if n % STOLEN_EVERY == 0 {
+                events.push(codec::encode(&VehicleEvent::EbikeReportedStolen(
+                    EbikeReportedStolen {
+                        case_id: format!("WZ-{n}"),
+                        stolen_at: chrono::Utc::now(),
+                        place,
+                        frame_number: format!("FRAME{n:08}"),
+                        motor_number: format!("MOTOR{n:08}"),
+                    },
+                ))?);
+            }
             store
                 .append(&stream, ExpectedVersion::NoStream, events, None)
-                .await
+                .await?;
+            anyhow::Ok(())
         });
         if pending.len() >= 512 {
             use futures::StreamExt;
@@ -176,13 +186,27 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         drop(store);
         std::fs::write(&marker, b"")?;
     }
+    ready(&options, "none forgotten").await?;
+    if (1..=100).contains(&options.forget_percent) {
+        forget_owners(&options).await?;
+        ready(
+            &options,
+            &format!("{}% of owners forgotten", options.forget_percent),
+        )
+        .await?;
+    }
+    replay(&options.dir).await
+}
+
+/// Starts vehicle-iot on the store and times the way to ready.
+async fn ready(options: &Options, forgotten: &str) -> anyhow::Result<()> {
     let before = resident_kib();
     let started = Instant::now();
     let mesh = crate::mesh::start(&options.dir).await?;
     let elapsed = started.elapsed();
     let after = resident_kib();
     println!(
-        "vehicle-iot ready on {} registered bikes ({} stolen) in {:.2} s; resident memory {} MiB -> {} MiB (+{} MiB)",
+        "vehicle-iot ready on {} registered bikes ({} stolen; {forgotten}) in {:.2} s; resident memory {} MiB -> {} MiB (+{} MiB)",
         options.bikes,
         options.bikes.div_ceil(STOLEN_EVERY),
         elapsed.as_secs_f64(),
@@ -191,5 +215,33 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         after.saturating_sub(before) / 1024,
     );
     mesh.stop().await?;
-    replay(&options.dir).await
+    Ok(())
+}
+
+/// Forgets every (100 / percent)-th owner through the vault beside the
+/// store, once (a marker file says it was done), timing the forgets.
+async fn forget_owners(options: &Options) -> anyhow::Result<()> {
+    let marker = options.dir.join(format!(
+        "forgotten-{}-{}",
+        options.bikes, options.forget_percent
+    ));
+    if marker.exists() {
+        return Ok(());
+    }
+    let path = options.dir.join("events.db");
+    let vault = crate::mesh::vault(&format!("sqlite://{}", path.display())).await?;
+    let every = 100 / options.forget_percent;
+    let started = Instant::now();
+    let mut forgotten = 0u64;
+    for n in (0..options.bikes).step_by(every as usize) {
+        vault.forget(&format!("{n:032x}")).await?;
+        forgotten += 1;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "forgot {forgotten} owners in {elapsed:.2} s ({:.0}/s, one at a time, each key's row zeroed and the WAL truncated)",
+        forgotten as f64 / elapsed
+    );
+    std::fs::write(&marker, b"")?;
+    Ok(())
 }

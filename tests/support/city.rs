@@ -35,13 +35,7 @@ pub fn now() -> prost_types::Timestamp {
 /// its GB 11643 check digit: people other than the city's own.
 pub fn resident_id(n: u32) -> String {
     let body = format!("33030219800101{n:03}");
-    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = body
-        .bytes()
-        .zip(weights)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    let check = minsheng_vehicle_iot::domain::values::ResidentId::check_digit(&body).unwrap();
     format!("{body}{check}")
 }
 

@@ -32,6 +32,38 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Send + Sync + 'static {
     }
 }
 
+/// The event types of a context whose later versions only widened a
+/// field (a value recorded in clear still reads as the sealed kind), each
+/// with its current version: an older payload reads unchanged. A
+/// [`DomainEvent`] implementation hands its two methods to these.
+#[derive(Debug)]
+pub struct Widened(pub &'static [(&'static str, u16)]);
+
+impl Widened {
+    /// The current version of `variant`: its entry's, else 1.
+    pub fn schema_version(&self, variant: &str) -> u16 {
+        self.0
+            .iter()
+            .find(|(name, _)| *name == variant)
+            .map_or(1, |(_, version)| *version)
+    }
+
+    /// `payload` unchanged if `variant` was only widened since
+    /// `from_version`; no upcaster otherwise.
+    pub fn upcast(
+        &self,
+        variant: &str,
+        from_version: u16,
+        payload: Value,
+    ) -> Result<Value, String> {
+        if from_version < self.schema_version(variant) {
+            Ok(payload)
+        } else {
+            Err(format!("no upcaster for {variant} v{from_version}"))
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
     #[error("event type {0} does not belong to this context")]

@@ -1,8 +1,8 @@
 //! The process's vault (`minsheng-vault`): the deployment's master key,
 //! read from its key file (a Kubernetes Secret mounted as a file in the
 //! mesh), and the data keys kept beside the events the store URL names: a
-//! table of the embedded SQLite file, or the `MS_PERSON_KEYS` key-value
-//! bucket on JetStream.
+//! SQLite file beside the embedded store's ([`sqlite_keys_file`]), or the
+//! `MS_PERSON_KEYS` key-value bucket on JetStream.
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -41,10 +41,18 @@ pub fn load_or_create_master(path: &Path) -> Result<(MasterKey, bool), KeyError>
     Ok((master(&bytes, path)?, created))
 }
 
+/// The file the data keys of the embedded store at `events` are kept in:
+/// beside it, `events.db` → `events.keys.db` (a backup of the one is
+/// taken with the other).
+pub fn sqlite_keys_file(events: &Path) -> std::path::PathBuf {
+    events.with_extension("keys.db")
+}
+
 /// The data-key store beside the events at `store_url`.
 pub async fn key_store(store_url: &str, replicas: usize) -> Result<Arc<dyn KeyStore>, StoreError> {
     if let Some(path) = store_url.strip_prefix("sqlite://") {
-        let keys = SqliteKeys::open(path).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let keys = SqliteKeys::open(sqlite_keys_file(Path::new(path)))
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         return Ok(Arc::new(keys));
     }
     if store_url.starts_with("nats://") {

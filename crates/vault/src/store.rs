@@ -52,13 +52,80 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<(String, WrappedKey)>, StoreError>;
 }
 
-/// The keys in a table of a SQLite database (the embedded store's file).
+/// The keys in a table of a SQLite database file of their own beside the
+/// events' (`runtime::personal_data` names it): in the events' own file
+/// the two writers waited on each other's write lock (SQLite's busy wait
+/// sleeps), and registrations ran at a third of their speed. Every commit
+/// is durable before it returns (`synchronous = FULL`), so a key is on
+/// disk before any value sealed with it is recorded; new keys are
+/// committed in batches (one fsync for many registrations).
 /// Deleted rows are overwritten with zeros (`secure_delete`) and the
 /// write-ahead log is truncated after a delete, so a forgotten key is in
 /// neither file.
 #[derive(Clone, Debug)]
 pub struct SqliteKeys {
     connection: Arc<Mutex<Connection>>,
+    /// New keys, committed in batches by one thread (see [`group_commit`]).
+    inserts: std::sync::mpsc::Sender<Insert>,
+}
+
+/// A new key to keep, and where to say which key is kept.
+#[derive(Debug)]
+struct Insert {
+    person: String,
+    key: WrappedKey,
+    kept: tokio::sync::oneshot::Sender<Result<WrappedKey, StoreError>>,
+}
+
+/// Most inserts committed in one transaction.
+const INSERTS_PER_COMMIT: usize = 256;
+
+/// Commits the inserts waiting together, in one transaction, on the
+/// shared connection: registrations for new people arrive many at a time,
+/// and one durable write transaction each made sealing the slowest step of
+/// a registration. Returns when every sender is gone.
+fn group_commit(connection: &Mutex<Connection>, inserts: &std::sync::mpsc::Receiver<Insert>) {
+    while let Ok(first) = inserts.recv() {
+        let mut batch = vec![first];
+        while batch.len() < INSERTS_PER_COMMIT {
+            match inserts.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        let mut c = connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept: rusqlite::Result<Vec<WrappedKey>> = (|| {
+            let tx = c.transaction()?;
+            let mut kept = Vec::with_capacity(batch.len());
+            for insert in &batch {
+                tx.execute(
+                    "INSERT INTO person_data_keys (person, master, wrapped) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (person) DO NOTHING",
+                    params![insert.person, insert.key.master, insert.key.wrapped],
+                )?;
+                kept.push(tx.query_row(
+                    "SELECT master, wrapped FROM person_data_keys WHERE person = ?1",
+                    params![insert.person],
+                    |r| Ok(row(r.get(0)?, r.get(1)?)),
+                )?);
+            }
+            tx.commit()?;
+            Ok(kept)
+        })();
+        drop(c);
+        match kept {
+            Ok(kept) => {
+                for (insert, key) in batch.into_iter().zip(kept) {
+                    let _ = insert.kept.send(Ok(key));
+                }
+            }
+            Err(error) => {
+                for insert in batch {
+                    let _ = insert.kept.send(Err(failed(&error)));
+                }
+            }
+        }
+    }
 }
 
 fn failed(error: impl std::fmt::Display) -> StoreError {
@@ -66,7 +133,13 @@ fn failed(error: impl std::fmt::Display) -> StoreError {
 }
 
 impl SqliteKeys {
+    /// Opens (creating, its owner's only) the database at `path`; `:memory:`
+    /// for one that lives as long as the process.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        if path != Path::new(":memory:") {
+            minsheng_eventstore::sqlite::owner_only(path).map_err(failed)?;
+        }
         let connection = Connection::open(path).map_err(failed)?;
         connection
             .execute_batch(
@@ -81,8 +154,16 @@ impl SqliteKeys {
                  ) WITHOUT ROWID;",
             )
             .map_err(failed)?;
+        let connection = Arc::new(Mutex::new(connection));
+        let (inserts, waiting) = std::sync::mpsc::channel();
+        let shared = connection.clone();
+        std::thread::Builder::new()
+            .name("person-keys-commit".to_owned())
+            .spawn(move || group_commit(&shared, &waiting))
+            .map_err(failed)?;
         Ok(SqliteKeys {
-            connection: Arc::new(Mutex::new(connection)),
+            connection,
+            inserts,
         })
     }
 
@@ -125,20 +206,15 @@ impl KeyStore for SqliteKeys {
         person: &str,
         key: WrappedKey,
     ) -> Result<WrappedKey, StoreError> {
-        let person = person.to_owned();
-        self.with(move |c| {
-            c.execute(
-                "INSERT INTO person_data_keys (person, master, wrapped) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (person) DO NOTHING",
-                params![person, key.master, key.wrapped],
-            )?;
-            c.query_row(
-                "SELECT master, wrapped FROM person_data_keys WHERE person = ?1",
-                params![person],
-                |r| Ok(row(r.get(0)?, r.get(1)?)),
-            )
-        })
-        .await
+        let (kept, answer) = tokio::sync::oneshot::channel();
+        self.inserts
+            .send(Insert {
+                person: person.to_owned(),
+                key,
+                kept,
+            })
+            .map_err(failed)?;
+        answer.await.map_err(failed)?
     }
 
     async fn rewrap(

@@ -100,7 +100,10 @@ impl Vault {
 
     /// `value` sealed for `person` (their data key made on first use).
     pub async fn seal(&self, person: &str, value: &str) -> Result<Sealed, VaultError> {
-        let key = match self.key(person).await? {
+        // Not cached: offer a new key straight away rather than ask first
+        // (one store round trip, not two; the store keeps the first key
+        // of a person and returns it, so an existing key wins).
+        let key = match self.cached(person) {
             Some(key) => key,
             None => {
                 let (fresh, wrapped) = self.master.new_data_key(person)?;

@@ -25,12 +25,17 @@ const IOT_ADMIN: &str = "iot-admin";
 pub struct VehicleIotConfig {
     /// Two sightings of a stolen tag at one reader closer than this are one hit.
     pub hit_window: Duration,
+    /// Personal values sealed before they are recorded. Off only for the
+    /// load generator's baseline (what sealing costs); no flag of the
+    /// binary turns it off.
+    pub seal_personal_data: bool,
 }
 
 impl Default for VehicleIotConfig {
     fn default() -> Self {
         VehicleIotConfig {
             hit_window: Duration::minutes(5),
+            seal_personal_data: true,
         }
     }
 }
@@ -59,14 +64,17 @@ impl Target for VehicleIotTarget {
     ) -> Result<(), TargetError> {
         let vehicle = Context::parse("vehicle").map_err(TargetError::of(NAME))?;
         let live = LiveView::new(SightingDesk::new(self.config.hit_window));
-        let app = Arc::new(VehicleApp::new(
-            CommandRunner::new(context.store.clone()),
-            context.person_keys.clone(),
-            context.vault.clone(),
-            live.clone(),
-            SightingMetrics::register(&context.metrics),
-            context.clock.clone(),
-        ));
+        let app = Arc::new(
+            VehicleApp::new(
+                CommandRunner::new(context.store.clone()),
+                context.person_keys.clone(),
+                context.vault.clone(),
+                live.clone(),
+                SightingMetrics::register(&context.metrics),
+                context.clock.clone(),
+            )
+            .sealing(self.config.seal_personal_data),
+        );
         minsheng_runtime::grpc_servers!(
             registration,
             context,

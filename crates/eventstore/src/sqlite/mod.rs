@@ -393,8 +393,9 @@ fn receiver_stream(
 /// whatever the umask: created so if missing (an empty file is an empty
 /// database), tightened if looser. SQLite gives the WAL and shared-memory
 /// files it creates the database file's mode; ones left looser by an
-/// earlier build are tightened too.
-fn owner_only(path: &Path) -> std::io::Result<()> {
+/// earlier build are tightened too. (Also for the personal-data keys'
+/// database beside this one.)
+pub fn owner_only(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};

@@ -9,6 +9,7 @@ use minsheng_contracts::fraud::{
     PaymentStopped, StopPaymentRequested,
 };
 use minsheng_eventstore::DomainEvent;
+use minsheng_eventstore::codec::Widened;
 use serde::{Deserialize, Serialize};
 
 use super::values::{Number, PersonKey, Text};
@@ -70,30 +71,23 @@ pub enum FraudEvent {
     ExitRestrictionLifted(ExitRestrictionLifted),
 }
 
-/// The types whose receiving accounts version 2 sealed.
-const SEALED_IN_V2: [&str; 2] = ["AlertReported", "StopPaymentRequested"];
+/// The types whose receiving accounts version 2 sealed: a version 1 payload held the
+/// value in clear, which version 2's field still reads (as
+/// `Personal::Clear`), so it reads unchanged.
+const SEALED_IN_V2: Widened = Widened(&[("AlertReported", 2), ("StopPaymentRequested", 2)]);
 
 impl DomainEvent for FraudEvent {
     const CONTEXT: &'static str = "fraud";
 
     fn schema_version(variant: &str) -> u16 {
-        if SEALED_IN_V2.contains(&variant) {
-            2
-        } else {
-            1
-        }
+        SEALED_IN_V2.schema_version(variant)
     }
 
-    /// Version 1 held accounts in clear, which version 2's field still
-    /// reads (as `Personal::Clear`): the payload is unchanged.
     fn upcast(
         variant: &str,
         from_version: u16,
         payload: serde_json::Value,
     ) -> Result<serde_json::Value, String> {
-        if from_version == 1 && SEALED_IN_V2.contains(&variant) {
-            return Ok(payload);
-        }
-        Err(format!("no upcaster for {variant} v{from_version}"))
+        SEALED_IN_V2.upcast(variant, from_version, payload)
     }
 }

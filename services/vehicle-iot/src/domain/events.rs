@@ -11,6 +11,7 @@ use minsheng_contracts::vehicle::{
     ResidentCardIssued, StolenEbikePresented, StolenEbikeSighted,
 };
 use minsheng_eventstore::DomainEvent;
+use minsheng_eventstore::codec::Widened;
 use serde::{Deserialize, Serialize};
 
 use super::values::{District, Location, PersonKey, Text};
@@ -51,35 +52,28 @@ pub enum VehicleEvent {
     },
 }
 
-/// The types whose personal field version 2 sealed.
-const SEALED_IN_V2: [&str; 3] = [
-    "EbikeRegistered",
-    "ResidentCardIssued",
-    "RentalRoomRegistered",
-];
+/// The types whose personal field version 2 sealed: a version 1 payload held the
+/// value in clear, which version 2's field still reads (as
+/// `Personal::Clear`), so it reads unchanged.
+const SEALED_IN_V2: Widened = Widened(&[
+    ("EbikeRegistered", 2),
+    ("ResidentCardIssued", 2),
+    ("RentalRoomRegistered", 2),
+]);
 
 impl DomainEvent for VehicleEvent {
     const CONTEXT: &'static str = "vehicle";
 
     fn schema_version(variant: &str) -> u16 {
-        if SEALED_IN_V2.contains(&variant) {
-            2
-        } else {
-            1
-        }
+        SEALED_IN_V2.schema_version(variant)
     }
 
-    /// Version 1 held the value in clear, which version 2's field still
-    /// reads (as `Personal::Clear`): the payload is unchanged.
     fn upcast(
         variant: &str,
         from_version: u16,
         payload: serde_json::Value,
     ) -> Result<serde_json::Value, String> {
-        if from_version == 1 && SEALED_IN_V2.contains(&variant) {
-            return Ok(payload);
-        }
-        Err(format!("no upcaster for {variant} v{from_version}"))
+        SEALED_IN_V2.upcast(variant, from_version, payload)
     }
 }
 
