@@ -21,21 +21,25 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The context prefix of the event types, e.g. `vehicle`.
     const CONTEXT: &'static str;
 
+    /// The types whose later versions only widened a field (see
+    /// [`Widened`]); the defaults below read them.
+    const WIDENED: Widened = Widened(&[]);
+
     /// The current schema version of the event type named by `variant`.
-    fn schema_version(_variant: &str) -> u16 {
-        1
+    fn schema_version(variant: &str) -> u16 {
+        Self::WIDENED.schema_version(variant)
     }
 
     /// Rewrites a `variant` payload stored at `from_version` into `from_version + 1`.
-    fn upcast(variant: &str, from_version: u16, _payload: Value) -> Result<Value, String> {
-        Err(format!("no upcaster for {variant} v{from_version}"))
+    fn upcast(variant: &str, from_version: u16, payload: Value) -> Result<Value, String> {
+        Self::WIDENED.upcast(variant, from_version, payload)
     }
 }
 
 /// The event types of a context whose later versions only widened a
 /// field (a value recorded in clear still reads as the sealed kind), each
 /// with its current version: an older payload reads unchanged. A
-/// [`DomainEvent`] implementation hands its two methods to these.
+/// [`DomainEvent`] names them in [`DomainEvent::WIDENED`].
 #[derive(Debug)]
 pub struct Widened(pub &'static [(&'static str, u16)]);
 

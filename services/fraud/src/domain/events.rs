@@ -78,16 +78,5 @@ const SEALED_IN_V2: Widened = Widened(&[("AlertReported", 2), ("StopPaymentReque
 
 impl DomainEvent for FraudEvent {
     const CONTEXT: &'static str = "fraud";
-
-    fn schema_version(variant: &str) -> u16 {
-        SEALED_IN_V2.schema_version(variant)
-    }
-
-    fn upcast(
-        variant: &str,
-        from_version: u16,
-        payload: serde_json::Value,
-    ) -> Result<serde_json::Value, String> {
-        SEALED_IN_V2.upcast(variant, from_version, payload)
-    }
+    const WIDENED: Widened = SEALED_IN_V2;
 }

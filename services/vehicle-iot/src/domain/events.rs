@@ -63,18 +63,7 @@ const SEALED_IN_V2: Widened = Widened(&[
 
 impl DomainEvent for VehicleEvent {
     const CONTEXT: &'static str = "vehicle";
-
-    fn schema_version(variant: &str) -> u16 {
-        SEALED_IN_V2.schema_version(variant)
-    }
-
-    fn upcast(
-        variant: &str,
-        from_version: u16,
-        payload: serde_json::Value,
-    ) -> Result<serde_json::Value, String> {
-        SEALED_IN_V2.upcast(variant, from_version, payload)
-    }
+    const WIDENED: Widened = SEALED_IN_V2;
 }
 
 /// The event types the live read models care about (the others need not
