@@ -109,8 +109,7 @@ pub fn forgotten_follower(vault: Arc<Vault>) -> impl crate::subscription::Subscr
     crate::subscription::FromTheStart::new("vault-forgotten", privacy, move |event| {
         if event.event_type == PersonForgotten::EVENT_TYPE {
             let forgotten: PersonForgotten =
-                minsheng_contracts::decode(event.payload.get(), event.schema_version)
-                    .map_err(|e| crate::subscription::SubscriberError::Handler(e.to_string()))?;
+                minsheng_contracts::decode(event.payload.get(), event.schema_version)?;
             vault.evict(forgotten.person.as_str());
         }
         Ok(())

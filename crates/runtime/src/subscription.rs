@@ -66,6 +66,19 @@ impl SubscriberError {
     }
 }
 
+/// A published type read through its contract: stored at a newer version
+/// than this build reads is [`SubscriberError::NewerSchema`].
+impl From<minsheng_contracts::ContractError> for SubscriberError {
+    fn from(error: minsheng_contracts::ContractError) -> Self {
+        match error {
+            minsheng_contracts::ContractError::NewerVersion { .. } => {
+                SubscriberError::NewerSchema(error.to_string())
+            }
+            other => SubscriberError::Handler(other.to_string()),
+        }
+    }
+}
+
 /// A tolerant reader's decoding: an unknown type is [`SubscriberError::NotRead`],
 /// a newer schema version [`SubscriberError::NewerSchema`].
 impl From<minsheng_eventstore::CodecError> for SubscriberError {

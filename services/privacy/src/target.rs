@@ -52,7 +52,7 @@ impl Target for PrivacyTarget {
                             event.schema_version,
                             event.payload.get(),
                         )
-                        .map_err(|e| SubscriberError::Handler(e.to_string()))
+                        .map_err(SubscriberError::from)
                 },
             ));
         }

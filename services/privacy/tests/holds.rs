@@ -142,3 +142,21 @@ fn a_bikes_events_are_its_owners_to_export_until_the_next_owner_registers_it() {
     let mine: Vec<bool> = stream.iter().map(|e| theirs.next_is_theirs(e)).collect();
     assert_eq!(mine, [true, true, false, false]);
 }
+
+#[test]
+fn a_type_stored_at_a_newer_version_stops_the_files_rather_than_being_read_wrong() {
+    use minsheng_runtime::subscription::SubscriberError;
+    let mut files = PersonFiles::default();
+    let payload = fixture("fraud.AlertReported", 2).to_string();
+    let error = files
+        .apply(ALERT, "fraud.AlertReported", 99, &payload)
+        .unwrap_err();
+    assert!(matches!(
+        SubscriberError::from(error),
+        SubscriberError::NewerSchema(_)
+    ));
+    assert!(
+        files.holds_of(&person(VICTIM)).is_empty(),
+        "nothing was read"
+    );
+}
