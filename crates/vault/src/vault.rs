@@ -98,6 +98,12 @@ impl Vault {
         Ok(Some(key))
     }
 
+    /// Whether `person` has a data key (never sealed for, or forgotten:
+    /// not).
+    pub async fn has_key(&self, person: &str) -> Result<bool, VaultError> {
+        Ok(self.cached(person).is_some() || self.store.get(person).await?.is_some())
+    }
+
     /// `value` sealed for `person` (their data key made on first use).
     pub async fn seal(&self, person: &str, value: &str) -> Result<Sealed, VaultError> {
         // Not cached: offer a new key straight away rather than ask first

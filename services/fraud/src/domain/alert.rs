@@ -75,6 +75,16 @@ pub enum AlertRule {
     AlreadyNamed,
 }
 
+/// An alert names 1 to [`MAX_ACCOUNTS`] receiving accounts and at most
+/// [`MAX_NUMBERS`] numbers (checked again at the edge before the accounts
+/// are sealed).
+pub fn counts_allowed(accounts: usize, numbers: usize) -> Result<(), AlertRule> {
+    if accounts == 0 || accounts > MAX_ACCOUNTS || numbers > MAX_NUMBERS {
+        return Err(AlertRule::TooMany);
+    }
+    Ok(())
+}
+
 impl Aggregate for Alert {
     type Event = FraudEvent;
     type Command = AlertCommand;
@@ -118,12 +128,7 @@ impl Aggregate for Alert {
             if self.reported.is_some() {
                 return Err(AlertRule::AlreadyReported);
             }
-            if accounts.is_empty()
-                || accounts.len() > MAX_ACCOUNTS
-                || fraud_numbers.len() > MAX_NUMBERS
-            {
-                return Err(AlertRule::TooMany);
-            }
+            counts_allowed(accounts.len(), fraud_numbers.len())?;
             return Ok(vec![FraudEvent::AlertReported(AlertReported {
                 victim: victim.clone(),
                 amount: *amount,

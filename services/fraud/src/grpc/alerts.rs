@@ -7,10 +7,11 @@ use minsheng_values::{Opened, ResidentId};
 use tonic::{Request, Response, Status};
 
 use super::{command_context, invalid, new_id, parse_id, pb, time, to_status, written};
-use crate::app::FraudApp;
-use crate::domain::alert::AlertCommand;
+use crate::app::{AppError, FraudApp};
+use crate::domain::alert::{self, AlertCommand};
 use crate::domain::events::ReceivingAccount;
 use crate::domain::values::{self, Account, Channel, Fen, Institution, Number, Text};
+use minsheng_eventstore::CommandError;
 
 #[derive(Clone, Debug)]
 pub struct AlertsApi {
@@ -82,7 +83,11 @@ impl pb::alerts_server::Alerts for AlertsApi {
             now,
         )
         .map_err(invalid)?;
-        // Every field parsed: the accounts are sealed for the victim.
+        // Every field parsed, the metadata and the counts checked: only then
+        // are the accounts sealed for the victim (sealing may write a key).
+        let context = command_context(&request)?;
+        alert::counts_allowed(accounts.len(), fraud_numbers.len())
+            .map_err(|rule| to_status(&AppError::from(CommandError::Rejected(rule))))?;
         let victim = self.app.person(&victim);
         let mut sealed = Vec::with_capacity(accounts.len());
         for (account, institution) in accounts {
@@ -104,7 +109,6 @@ impl pb::alerts_server::Alerts for AlertsApi {
             accounts: sealed,
             fraud_numbers,
         };
-        let context = command_context(&request)?;
         let id = new_id(&context);
         written(self.app.alert(&id, command, &context).await, id)
     }

@@ -109,6 +109,27 @@ async fn bad_input_is_refused_with_its_field_and_nothing_is_written() {
         );
         assert!(refused.message().contains(field), "{field}: {refused:?}");
     }
+    // Too many accounts: refused before any is sealed, so not even a data
+    // key is made for the victim.
+    let refused = app
+        .alerts()
+        .await
+        .report_alert(as_role(
+            "fraud-analyst",
+            pb::ReportAlertRequest {
+                accounts: vec![alert().accounts[0].clone(); 21],
+                ..alert()
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(refused.message().contains("accounts"), "{refused:?}");
+    let victim = person_keys().key_of(VICTIM);
+    assert!(
+        !app.vault.has_key(&victim).await.unwrap(),
+        "no data key made"
+    );
     let too_many = pb::ScreenRequest {
         numbers: vec![FRAUDSTER_PHONE.into(); 1001],
     };

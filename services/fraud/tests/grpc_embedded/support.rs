@@ -28,6 +28,7 @@ pub fn keys() -> TokenKeys {
 pub struct App {
     pub grpc: std::net::SocketAddr,
     pub store: Arc<dyn EventStore>,
+    pub vault: Arc<minsheng_vault::Vault>,
     pub process: LocalProcess,
 }
 
@@ -76,6 +77,10 @@ impl App {
     pub async fn stop(self) {
         self.process.stop().await.unwrap();
     }
+}
+
+pub fn person_keys() -> PersonKeys {
+    PersonKeys::from_secret(b"the fraud tests' person key.....")
 }
 
 pub fn as_role<T>(role: &str, message: T) -> Request<T> {
@@ -221,13 +226,13 @@ pub async fn spawn_on(
             stop_deadline: deadline,
         },
     });
-    let person_keys = PersonKeys::from_secret(b"the fraud tests' person key.....");
+    let vault = minsheng_runtime::personal_data::ephemeral();
     let process = local::start_with_clock(
         store.clone(),
         &[target],
         keys(),
-        person_keys,
-        minsheng_runtime::personal_data::ephemeral(),
+        person_keys(),
+        vault.clone(),
         clock,
     )
     .await
@@ -235,6 +240,7 @@ pub async fn spawn_on(
     App {
         grpc: process.grpc,
         store,
+        vault,
         process,
     }
 }

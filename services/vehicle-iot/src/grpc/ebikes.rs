@@ -49,6 +49,9 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
         let owner =
             ResidentId::parse("owner_resident_id", &r.owner_resident_id, today).map_err(invalid)?;
         let phone = Phone::parse("owner_phone", &r.owner_phone).map_err(invalid)?;
+        // Everything the request says is checked before sealing writes a
+        // data key: its metadata too.
+        let context = command_context(&request)?;
         let owner = self.app.person(&owner);
         let registration = Registration {
             frame_number: values::serial_number("frame_number", &r.frame_number)
@@ -64,7 +67,6 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
                 .map_err(|e| to_status(&e))?,
             owner,
         };
-        let context = command_context(&request)?;
         written(
             self.app
                 .register_ebike(tag, registration, now, &context)

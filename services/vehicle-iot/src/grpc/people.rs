@@ -63,6 +63,7 @@ impl pb::resident_cards_server::ResidentCards for ResidentCardsApi {
         let phone = Phone::parse("phone", &r.phone).map_err(invalid)?;
         let district = District::parse("district", &r.district).map_err(invalid)?;
         let valid_until = time("valid_until", r.valid_until)?;
+        let context = command_context(&request)?;
         let holder = self.app.person(&resident);
         let command = CardCommand::Issue {
             phone: self
@@ -75,7 +76,6 @@ impl pb::resident_cards_server::ResidentCards for ResidentCardsApi {
             valid_until,
             now,
         };
-        let context = command_context(&request)?;
         let id = new_id(&context);
         written(self.app.card(&id, command, &context).await, id)
     }
@@ -128,6 +128,7 @@ impl pb::rental_rooms_server::RentalRooms for RentalRoomsApi {
             .map_err(invalid)?;
         let address = Text::parse("address", &r.address).map_err(invalid)?;
         let district = District::parse("district", &r.district).map_err(invalid)?;
+        let context = command_context(&request)?;
         let landlord = self.app.person(&landlord);
         let command = RoomCommand::Register {
             address: self
@@ -139,7 +140,6 @@ impl pb::rental_rooms_server::RentalRooms for RentalRoomsApi {
             district,
             capacity: r.capacity,
         };
-        let context = command_context(&request)?;
         let id = new_id(&context);
         written(self.app.room(&id, command, &context).await, id)
     }
