@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
+use minsheng_eventstore::sqlite::GroupCommit;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// A data key as it is stored: wrapped, and by which master key.
@@ -65,67 +66,30 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
 #[derive(Clone, Debug)]
 pub struct SqliteKeys {
     connection: Arc<Mutex<Connection>>,
-    /// New keys, committed in batches by one thread (see [`group_commit`]).
-    inserts: std::sync::mpsc::Sender<Insert>,
-}
-
-/// A new key to keep, and where to say which key is kept.
-#[derive(Debug)]
-struct Insert {
-    person: String,
-    key: WrappedKey,
-    kept: tokio::sync::oneshot::Sender<Result<WrappedKey, StoreError>>,
+    /// New keys, committed in batches by one thread: registrations for
+    /// new people arrive many at a time, and one durable transaction each
+    /// made sealing the slowest step of a registration.
+    inserts: GroupCommit<(String, WrappedKey), WrappedKey>,
 }
 
 /// Most inserts committed in one transaction.
 const INSERTS_PER_COMMIT: usize = 256;
 
-/// Commits the inserts waiting together, in one transaction, on the
-/// shared connection: registrations for new people arrive many at a time,
-/// and one durable write transaction each made sealing the slowest step of
-/// a registration. Returns when every sender is gone.
-fn group_commit(connection: &Mutex<Connection>, inserts: &std::sync::mpsc::Receiver<Insert>) {
-    while let Ok(first) = inserts.recv() {
-        let mut batch = vec![first];
-        while batch.len() < INSERTS_PER_COMMIT {
-            match inserts.try_recv() {
-                Ok(more) => batch.push(more),
-                Err(_) => break,
-            }
-        }
-        let mut c = connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let kept: rusqlite::Result<Vec<WrappedKey>> = (|| {
-            let tx = c.transaction()?;
-            let mut kept = Vec::with_capacity(batch.len());
-            for insert in &batch {
-                tx.execute(
-                    "INSERT INTO person_data_keys (person, master, wrapped) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (person) DO NOTHING",
-                    params![insert.person, insert.key.master, insert.key.wrapped],
-                )?;
-                kept.push(tx.query_row(
-                    "SELECT master, wrapped FROM person_data_keys WHERE person = ?1",
-                    params![insert.person],
-                    |r| Ok(row(r.get(0)?, r.get(1)?)),
-                )?);
-            }
-            tx.commit()?;
-            Ok(kept)
-        })();
-        drop(c);
-        match kept {
-            Ok(kept) => {
-                for (insert, key) in batch.into_iter().zip(kept) {
-                    let _ = insert.kept.send(Ok(key));
-                }
-            }
-            Err(error) => {
-                for insert in batch {
-                    let _ = insert.kept.send(Err(failed(&error)));
-                }
-            }
-        }
-    }
+/// Keeps `key` for `person` unless one is kept; the key kept.
+fn insert_if_absent(
+    tx: &rusqlite::Transaction<'_>,
+    (person, key): &(String, WrappedKey),
+) -> rusqlite::Result<WrappedKey> {
+    tx.execute(
+        "INSERT INTO person_data_keys (person, master, wrapped) VALUES (?1, ?2, ?3)
+         ON CONFLICT (person) DO NOTHING",
+        params![person, key.master, key.wrapped],
+    )?;
+    tx.query_row(
+        "SELECT master, wrapped FROM person_data_keys WHERE person = ?1",
+        params![person],
+        |r| Ok(row(r.get(0)?, r.get(1)?)),
+    )
 }
 
 fn failed(error: impl std::fmt::Display) -> StoreError {
@@ -155,12 +119,13 @@ impl SqliteKeys {
             )
             .map_err(failed)?;
         let connection = Arc::new(Mutex::new(connection));
-        let (inserts, waiting) = std::sync::mpsc::channel();
-        let shared = connection.clone();
-        std::thread::Builder::new()
-            .name("person-keys-commit".to_owned())
-            .spawn(move || group_commit(&shared, &waiting))
-            .map_err(failed)?;
+        let inserts = GroupCommit::start(
+            "person-keys-commit",
+            connection.clone(),
+            INSERTS_PER_COMMIT,
+            insert_if_absent,
+        )
+        .map_err(failed)?;
         Ok(SqliteKeys {
             connection,
             inserts,
@@ -206,15 +171,10 @@ impl KeyStore for SqliteKeys {
         person: &str,
         key: WrappedKey,
     ) -> Result<WrappedKey, StoreError> {
-        let (kept, answer) = tokio::sync::oneshot::channel();
         self.inserts
-            .send(Insert {
-                person: person.to_owned(),
-                key,
-                kept,
-            })
-            .map_err(failed)?;
-        answer.await.map_err(failed)?
+            .write((person.to_owned(), key))
+            .await
+            .map_err(StoreError)
     }
 
     async fn rewrap(

@@ -4,7 +4,9 @@
 //! Reads run on a small pool of read-only connections beside the writer (WAL
 //! mode lets them), on tokio's blocking threads.
 
+mod group_commit;
 mod schema;
+pub use group_commit::GroupCommit;
 pub use schema::Durability;
 mod writer;
 
