@@ -468,6 +468,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 store_url,
                 replicas: 1,
                 targets: targets::all(&settings)?,
+                audit_retention: settings.audit_retention()?,
                 keys,
                 listen,
                 drain_delay: drain,
@@ -491,6 +492,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
             settings,
         } => {
             let chosen = targets::chosen(&targets, &settings)?;
+            let audit_retention = settings.audit_retention()?;
             let key_file = key.or_in(&cli.data_dir);
             let keys = TokenKeys::load(&key_file)?;
             let drain = listen.drain_delay.unwrap_or(Duration::from_secs(5));
@@ -517,6 +519,7 @@ async fn run_command(cli: Cli) -> anyhow::Result<()> {
                 )?,
                 master_key: personal_data::load_master(&master_key.or_in(&cli.data_dir))?,
                 previous_master_key: master_key.previous()?,
+                audit_retention,
                 held,
             })
             .await?;

@@ -29,6 +29,8 @@ pub(crate) struct Plan {
     pub(crate) master_key: minsheng_vault::MasterKey,
     /// The master key a rotation is replacing, while it runs.
     pub(crate) previous_master_key: Option<minsheng_vault::MasterKey>,
+    /// How long the read audit keeps reads.
+    pub(crate) audit_retention: chrono::Duration,
     /// The embedded store's directory, held until the process stops.
     pub(crate) held: Option<minsheng_runtime::data_dir::DataDirLock>,
 }
@@ -46,6 +48,7 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
         person_keys,
         master_key,
         previous_master_key,
+        audit_retention,
         held: _held,
     } = plan;
     let store_url = store_url.as_str();
@@ -58,6 +61,9 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
         minsheng_runtime::personal_data::open(store_url, replicas, master_key, previous_master_key)
             .await
             .with_context(|| format!("cannot open the data keys beside {}", redact(store_url)))?;
+    let audit = minsheng_runtime::read_audit::open(store_url, replicas, audit_retention)
+        .await
+        .with_context(|| format!("cannot open the read audit beside {}", redact(store_url)))?;
     let config = ProcessConfig {
         grpc_addr: listen.grpc_addr,
         http_addr: listen.http_addr,
@@ -69,6 +75,8 @@ pub(crate) async fn run(plan: Plan) -> anyhow::Result<()> {
         person_keys,
         vault,
         clock: Arc::new(minsheng_runtime::clock::SystemClock),
+        audit,
+        audit_retention,
     };
     let running = process::start(config, store, &targets, shutdown).await?;
     let names = if running.targets.is_empty() {

@@ -31,6 +31,8 @@ const EMPTY_IS_A_QUESTION: &[&str] = &[
     "minsheng.vehicle.v1.Sightings/RecordSightings",
     "minsheng.vehicle.v1.Sightings/RecordSightingBatch",
     "minsheng.vehicle.v1.Sightings/WatchHits",
+    "minsheng.vehicle.v1.Ebikes/WatchOwnerNotices",
+    "minsheng.vehicle.v1.Ebikes/ListTheftReviews",
     "minsheng.fraud.v1.Alerts/GetTotals",
     "minsheng.fraud.v1.Firewall/Screen",
     "minsheng.fraud.v1.Firewall/ScreenStream",
@@ -314,6 +316,26 @@ const CALLED_IN: &[(&str, &str, &str)] = &[
         "a_deregistered_bike_frees_its_tag_for_a_new_bike",
     ),
     (
+        "minsheng.vehicle.v1.Ebikes/ConfirmTheftReport",
+        VEHICLE_THEFT_REPORTS,
+        "an_officers_report_reaches_the_owner_through_the_gateway_and_the_owner_confirms_it",
+    ),
+    (
+        "minsheng.vehicle.v1.Ebikes/WatchOwnerNotices",
+        VEHICLE_THEFT_REPORTS,
+        "an_officers_report_reaches_the_owner_through_the_gateway_and_the_owner_confirms_it",
+    ),
+    (
+        "minsheng.vehicle.v1.Ebikes/DisputeTheftReport",
+        VEHICLE_THEFT_REPORTS,
+        "an_owner_who_says_the_bike_is_not_stolen_sends_the_report_to_review",
+    ),
+    (
+        "minsheng.vehicle.v1.Ebikes/ListTheftReviews",
+        VEHICLE_THEFT_REPORTS,
+        "an_owner_who_says_the_bike_is_not_stolen_sends_the_report_to_review",
+    ),
+    (
         "minsheng.vehicle.v1.Readers/InstallReader",
         VEHICLE_ENDINGS,
         "a_retired_readers_sightings_are_refused_and_its_id_is_not_used_again",
@@ -486,13 +508,16 @@ const CALLED_IN: &[(&str, &str, &str)] = &[
         PRIVACY,
         "export",
     ),
+    ("minsheng.privacy.v1.Privacy/ListReads", READ_AUDIT, "reads"),
 ];
 
+const READ_AUDIT: &str = "tests/read_audit.rs";
 const VEHICLE_ENDINGS: &str = "services/vehicle-iot/tests/grpc_embedded/endings.rs";
 const VEHICLE_HITS: &str = "services/vehicle-iot/tests/grpc_embedded/hits.rs";
 const VEHICLE_PEOPLE: &str = "services/vehicle-iot/tests/grpc_embedded/people.rs";
 const VEHICLE_SUPPORT: &str = "services/vehicle-iot/tests/grpc_embedded/support.rs";
 const VEHICLE_REFUSALS: &str = "services/vehicle-iot/tests/grpc_embedded/refusals.rs";
+const VEHICLE_THEFT_REPORTS: &str = "services/vehicle-iot/tests/grpc_embedded/theft_reports.rs";
 const FRAUD_ALERTS: &str = "services/fraud/tests/grpc_embedded/alerts.rs";
 const FRAUD_CASEWORK: &str = "services/fraud/tests/grpc_embedded/casework.rs";
 const FRAUD_FUGITIVES: &str = "services/fraud/tests/grpc_embedded/fugitives.rs";

@@ -77,6 +77,7 @@ async fn a_hit_recorded_by_one_process_reaches_a_console_on_another() {
                 case_id: "WZ-2015-0042".into(),
                 stolen_at: Some(now()),
                 place: "Ouhai market".into(),
+                owner_resident_id: String::new(),
             },
         ))
         .await

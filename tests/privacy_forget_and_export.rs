@@ -98,6 +98,7 @@ impl Mesh {
                     case_id: format!("WZ-2015-{n:04}"),
                     stolen_at: Some(now()),
                     place: "a car park".into(),
+                    owner_resident_id: String::new(),
                 },
             ))
             .await

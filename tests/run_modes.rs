@@ -300,29 +300,23 @@ async fn up_exports_the_trace_of_a_call_to_an_otlp_receiver() {
 #[test]
 fn serve_refuses_an_unknown_target_a_missing_key_and_a_bad_store_url() {
     let dir = tempfile::tempdir().unwrap();
+    // In the test's directory: a store that opens claims its directory.
+    let store = format!("sqlite://{}", dir.path().join("x.db").display());
+    let store = store.as_str();
     let stderr_of = |args: &[&str]| {
         let out = minsheng(args, dir.path()).output().unwrap();
         assert!(!out.status.success(), "{args:?} should fail");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
     assert!(
-        stderr_of(&["serve", "--target", "licensing", "--store", "sqlite://x.db"])
+        stderr_of(&["serve", "--target", "licensing", "--store", store])
             .contains("unknown target \"licensing\"")
     );
-    assert!(
-        stderr_of(&["serve", "--target", "all", "--store", "sqlite://x.db"])
-            .contains("JWT key file")
-    );
+    assert!(stderr_of(&["serve", "--target", "all", "--store", store]).contains("JWT key file"));
     TokenKeys::load_or_create(&dir.path().join("jwt.key")).unwrap();
-    assert!(
-        stderr_of(&["serve", "--target", "all", "--store", "sqlite://x.db"])
-            .contains("person key file")
-    );
+    assert!(stderr_of(&["serve", "--target", "all", "--store", store]).contains("person key file"));
     PersonKeys::load_or_create(&dir.path().join("person.key")).unwrap();
-    assert!(
-        stderr_of(&["serve", "--target", "all", "--store", "sqlite://x.db"])
-            .contains("master key file")
-    );
+    assert!(stderr_of(&["serve", "--target", "all", "--store", store]).contains("master key file"));
     minsheng_runtime::personal_data::load_or_create_master(&dir.path().join("master.key")).unwrap();
     assert!(
         stderr_of(&["serve", "--target", "all", "--store", "postgres://db"]).contains("store url")
@@ -334,7 +328,7 @@ fn serve_refuses_an_unknown_target_a_missing_key_and_a_bad_store_url() {
             "--target",
             "all",
             "--store",
-            "sqlite://x.db",
+            store,
             "--leader-election",
             "kube-lease",
             "--lease-identity",

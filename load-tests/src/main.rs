@@ -16,12 +16,15 @@
 //! - `registrations`: e-bike registrations over gRPC, each owner's phone
 //!   sealed under a data key of their own, against the same run recording
 //!   it in clear (the baseline); then the latency of forgetting owners.
+//! - `reads`: `GetEbike` with every read recorded in the read audit's file
+//!   beside the store, against the same process recording nothing.
 //!
 //! Run in release: `cargo run --release -p minsheng-load -- sightings`.
 
 mod echo;
 mod latency;
 mod mesh;
+mod reads;
 mod rebuild;
 mod registrations;
 mod screening;
@@ -48,6 +51,8 @@ enum Command {
     /// E-bike registrations with personal data sealed vs recorded in
     /// clear; then forgetting owners.
     Registrations(registrations::Options),
+    /// Bike reads recorded in the read audit vs not recorded.
+    Reads(reads::Options),
 }
 
 #[tokio::main]
@@ -57,5 +62,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Rebuild(options) => rebuild::run(options).await,
         Command::Screening(options) => screening::run_all(options).await,
         Command::Registrations(options) => registrations::run(options).await,
+        Command::Reads(options) => reads::run(options).await,
     }
 }

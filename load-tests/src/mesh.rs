@@ -31,11 +31,30 @@ pub async fn start_with(url: &str, target: Arc<dyn Target>) -> anyhow::Result<Me
 
 /// Starts `targets` in one process on the store at `url`.
 pub async fn start_all(url: &str, targets: &[Arc<dyn Target>]) -> anyhow::Result<Mesh> {
+    start_audited(url, targets, minsheng_runtime::read_audit::in_memory()).await
+}
+
+/// Starts `targets` on the store at `url`, recording reads in `audit`.
+pub async fn start_audited(
+    url: &str,
+    targets: &[Arc<dyn Target>],
+    audit: Arc<dyn minsheng_audit::AuditLog>,
+) -> anyhow::Result<Mesh> {
     let store = minsheng_runtime::store::open(url, 1).await?;
     let keys = TokenKeys::from_secret(b"the load generator's signing key");
     let person_keys = PersonKeys::from_secret(b"the load generator's person key.");
-    let process =
-        local::start(store, targets, keys.clone(), person_keys, vault(url).await?).await?;
+    let clock = Arc::new(minsheng_runtime::clock::SystemClock);
+    let vault = vault(url).await?;
+    let process = local::start_audited(
+        store,
+        targets,
+        keys.clone(),
+        person_keys,
+        vault,
+        clock,
+        audit,
+    )
+    .await?;
     Ok(Mesh {
         grpc: process.grpc,
         keys,

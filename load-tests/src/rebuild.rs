@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use minsheng_contracts::vehicle::{EbikeRegistered, EbikeReportedStolen};
+use minsheng_contracts::vehicle::{EbikeRegistered, EbikeReportedStolen, TheftReporter};
 use minsheng_eventstore::{EventStore, ExpectedVersion, StreamName, codec};
 use minsheng_vault::Vault;
 use minsheng_vehicle_iot::domain::events::VehicleEvent;
@@ -73,6 +73,8 @@ async fn fill(store: &dyn EventStore, vault: &Vault, bikes: u64) -> anyhow::Resu
                         place,
                         frame_number: format!("FRAME{n:08}"),
                         motor_number: format!("MOTOR{n:08}"),
+                        reported_by: TheftReporter::Owner,
+                        owner: None,
                     },
                 ))?);
             }

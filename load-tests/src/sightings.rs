@@ -110,6 +110,7 @@ async fn prepare(mesh: &Mesh) -> anyhow::Result<()> {
             case_id: format!("WZ-LOAD-{n}"),
             stolen_at: Some(timestamp(chrono::Utc::now())),
             place: "a car park".into(),
+            owner_resident_id: String::new(),
         };
         ebikes
             .report_stolen(mesh.as_role("officer", theft)?)

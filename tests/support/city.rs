@@ -118,6 +118,7 @@ async fn bikes(ch: &Channel, keys: &TokenKeys) {
                     case_id: format!("WZ-KPI-{n}"),
                     stolen_at: Some(now()),
                     place: "a car park".into(),
+                    owner_resident_id: String::new(),
                 },
             ))
             .await

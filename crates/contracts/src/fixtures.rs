@@ -29,6 +29,7 @@ fixtures!(
     "vehicle.EbikeRegistered" = 1,
     "vehicle.EbikeRegistered" = 2,
     "vehicle.EbikeReportedStolen" = 1,
+    "vehicle.EbikeReportedStolen" = 2,
     "vehicle.StolenEbikePresented" = 1,
     "vehicle.StolenEbikeSighted" = 1,
     "vehicle.EbikeRecovered" = 1,

@@ -25,7 +25,8 @@ pub struct EbikeRegistered {
     pub district: District,
 }
 
-/// The owner reported the bike stolen.
+/// The bike was reported stolen: by its owner, or by an officer for a case
+/// (then the owner is asked to confirm).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EbikeReportedStolen {
     pub case_id: String,
@@ -39,6 +40,32 @@ pub struct EbikeReportedStolen {
     pub frame_number: String,
     #[serde(default)]
     pub motor_number: String,
+    /// Who reported it (since schema 2; a schema 1 report reads as
+    /// `unrecorded`: it was made before owners confirmed reports).
+    #[serde(default)]
+    pub reported_by: TheftReporter,
+    /// The bike's owner (since schema 2): whose bike a hit locates, so that
+    /// a read of the hit is recorded against them.
+    #[serde(default)]
+    pub owner: Option<PersonKey>,
+}
+
+/// Who reported a theft. An officer's report flags the bike without its
+/// owner knowing, so the owner is notified and asked to confirm by
+/// `confirm_by`; unconfirmed by then, the report goes to review.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum TheftReporter {
+    /// A schema 1 report.
+    #[default]
+    Unrecorded,
+    /// The owner, through a gateway acting for them.
+    Owner,
+    /// An officer, for the report's case.
+    Officer {
+        officer: String,
+        confirm_by: DateTime<Utc>,
+    },
 }
 
 /// A registration under another tag carried this stolen bike's frame or
@@ -97,7 +124,7 @@ pub struct RentalRoomRegistered {
 
 crate::published!("vehicle":
     EbikeRegistered = 2 reads 1,
-    EbikeReportedStolen = 1,
+    EbikeReportedStolen = 2 reads 1,
     StolenEbikePresented = 1,
     StolenEbikeSighted = 1,
     EbikeRecovered = 1,

@@ -29,7 +29,7 @@ fn published() -> Vec<(&'static str, u16, serde_json::Value)> {
         ),
         (
             "vehicle.EbikeReportedStolen",
-            1,
+            2,
             schema_of::<vehicle::EbikeReportedStolen>(),
         ),
         (
@@ -126,6 +126,7 @@ fn published() -> Vec<(&'static str, u16, serde_json::Value)> {
 /// published (consumers may still meet such payloads), never regenerated.
 const SUPERSEDED: &[(&str, u16)] = &[
     ("vehicle.EbikeRegistered", 1),
+    ("vehicle.EbikeReportedStolen", 1),
     ("vehicle.ResidentCardIssued", 1),
     ("vehicle.RentalRoomRegistered", 1),
     ("fraud.AlertReported", 1),

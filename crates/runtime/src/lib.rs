@@ -54,6 +54,7 @@ pub mod person_keys;
 pub mod personal_data;
 pub mod process;
 pub mod projection;
+pub mod read_audit;
 pub mod secret;
 pub mod shutdown;
 pub mod store;

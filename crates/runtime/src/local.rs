@@ -51,6 +51,7 @@ pub async fn start(
 }
 
 /// [`start`], with the targets reading `clock` (a test's, to move time).
+/// Reads are recorded in a read audit in memory.
 pub async fn start_with_clock(
     store: Arc<dyn EventStore>,
     targets: &[Arc<dyn Target>],
@@ -58,6 +59,21 @@ pub async fn start_with_clock(
     person_keys: PersonKeys,
     vault: Arc<Vault>,
     clock: Arc<dyn Clock>,
+) -> Result<LocalProcess, ProcessError> {
+    let audit = crate::read_audit::in_memory();
+    start_audited(store, targets, keys, person_keys, vault, clock, audit).await
+}
+
+/// [`start_with_clock`], recording reads in `audit` (the load generator's
+/// file beside the store, or its baseline's log that records nothing).
+pub async fn start_audited(
+    store: Arc<dyn EventStore>,
+    targets: &[Arc<dyn Target>],
+    keys: TokenKeys,
+    person_keys: PersonKeys,
+    vault: Arc<Vault>,
+    clock: Arc<dyn Clock>,
+    audit: Arc<dyn minsheng_audit::AuditLog>,
 ) -> Result<LocalProcess, ProcessError> {
     let shutdown = Shutdown::new();
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -72,6 +88,8 @@ pub async fn start_with_clock(
         person_keys,
         vault,
         clock,
+        audit,
+        audit_retention: crate::read_audit::DEFAULT_RETENTION,
     };
     let running = process::start(config, store, targets, shutdown.clone()).await?;
     let mut ready = running.readiness().changes();

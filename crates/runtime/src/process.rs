@@ -53,6 +53,10 @@ pub struct ProcessConfig {
     pub vault: Arc<minsheng_vault::Vault>,
     /// The wall clock in a process; a test's own clock in tests.
     pub clock: Arc<dyn crate::clock::Clock>,
+    /// Where reads of personal data are recorded ([`crate::read_audit`]),
+    /// and how long they are kept.
+    pub audit: Arc<dyn minsheng_audit::AuditLog>,
+    pub audit_retention: chrono::TimeDelta,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +136,11 @@ pub async fn start(
         leader: leader.clone(),
         person_keys: config.person_keys.clone(),
         vault: config.vault.clone(),
+        read_audit: crate::read_audit::ReadAudit::new(
+            config.audit.clone(),
+            config.clock.clone(),
+            &metrics,
+        ),
         clock: config.clock.clone(),
     };
     let mut registration = Registration::default();
@@ -244,6 +253,15 @@ pub async fn start(
             .into_iter()
             .map(|(name, task)| (name, tokio::spawn(task))),
     );
+    tasks.push((
+        "read audit retention".to_owned(),
+        tokio::spawn(crate::read_audit::prune_every_hour(
+            config.audit.clone(),
+            config.audit_retention,
+            config.clock.clone(),
+            stop.clone(),
+        )),
+    ));
 
     routes.add_service(grpc::health(&service_names, &readiness, stop.clone()).await);
     let gate = Gatekeeper::new(config.keys.clone(), access, config.person_keys.clone());

@@ -45,6 +45,8 @@ pub struct TargetContext {
     /// Seals personal values for their person before they are recorded,
     /// and opens them for an answer (see [`crate::personal_data`]).
     pub vault: Arc<minsheng_vault::Vault>,
+    /// Records who read which person's data (see [`crate::read_audit`]).
+    pub read_audit: crate::read_audit::ReadAudit,
     /// The time handlers and timers read (never the wall clock directly).
     pub clock: Arc<dyn crate::clock::Clock>,
 }

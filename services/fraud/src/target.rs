@@ -50,7 +50,10 @@ impl Target for FraudTarget {
             minsheng_proto::FILE_DESCRIPTOR_SET,
             [
                 (
-                    pb::alerts_server::AlertsServer::new(AlertsApi { app: app.clone() }),
+                    pb::alerts_server::AlertsServer::new(AlertsApi {
+                        app: app.clone(),
+                        audit: context.read_audit.clone(),
+                    }),
                     &[
                         ("ReportAlert", &[ANALYST]),
                         ("TriageAlert", &[ANALYST]),

@@ -70,6 +70,8 @@ async fn the_figures_are_what_the_events_say() {
                     place: place.clone(),
                     frame_number: "FRAME000001".into(),
                     motor_number: "MOTOR000001".into(),
+                    reported_by: vehicle::TheftReporter::Owner,
+                    owner: None,
                 }),
             ),
             (

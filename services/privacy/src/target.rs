@@ -17,6 +17,8 @@ pub const NAME: &str = "privacy";
 
 /// The role that may forget and export.
 pub const OFFICER: &str = "data-protection-officer";
+/// Also lists reads, with the officer.
+const OPERATOR: &str = "operator";
 
 /// The contexts whose events name people.
 const FOLLOWED: [&str; 2] = ["vehicle", "fraud"];
@@ -68,8 +70,15 @@ impl Target for PrivacyTarget {
             context,
             minsheng_proto::FILE_DESCRIPTOR_SET,
             [(
-                pb::privacy_server::PrivacyServer::new(PrivacyApi { app }),
-                &[("Forget", &[OFFICER]), ("ExportPersonalData", &[OFFICER]),]
+                pb::privacy_server::PrivacyServer::new(PrivacyApi {
+                    app,
+                    audit: context.read_audit.clone(),
+                }),
+                &[
+                    ("Forget", &[OFFICER]),
+                    ("ExportPersonalData", &[OFFICER]),
+                    ("ListReads", &[OFFICER, OPERATOR]),
+                ]
             )]
         );
         Ok(())

@@ -7,7 +7,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use minsheng_contracts::vehicle::EbikeReportedStolen;
+use minsheng_contracts::vehicle::{EbikeReportedStolen, TheftReporter};
 use minsheng_vehicle_iot::domain::events::VehicleEvent;
 use minsheng_vehicle_iot::domain::sighting::SightingDesk;
 use minsheng_vehicle_iot::domain::values::{District, Location, TagId, Text};
@@ -43,6 +43,8 @@ fn desk() -> SightingDesk {
                 place: place.clone(),
                 frame_number: format!("FRAME{n:08}"),
                 motor_number: format!("MOTOR{n:08}"),
+                reported_by: TheftReporter::Owner,
+                owner: None,
             }),
         );
     }

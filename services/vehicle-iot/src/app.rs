@@ -73,6 +73,8 @@ pub struct VehicleApp {
     vault: Arc<Vault>,
     /// Off only for the load generator's baseline (see `VehicleIotConfig`).
     seal_personal_data: bool,
+    /// An owner's time to answer an officer's theft report.
+    confirmation_window: chrono::Duration,
     live: Arc<LiveView>,
     metrics: SightingMetrics,
     clock: Arc<dyn Clock>,
@@ -96,6 +98,7 @@ impl VehicleApp {
             person_keys,
             vault,
             seal_personal_data: true,
+            confirmation_window: chrono::Duration::hours(48),
             live,
             metrics,
             clock,
@@ -107,6 +110,17 @@ impl VehicleApp {
     pub fn sealing(mut self, seal: bool) -> Self {
         self.seal_personal_data = seal;
         self
+    }
+
+    /// The same, giving owners `window` to answer an officer's theft report.
+    pub fn confirming_within(mut self, window: chrono::Duration) -> Self {
+        self.confirmation_window = window;
+        self
+    }
+
+    /// When an owner must answer an officer's theft report made `now`.
+    pub fn confirm_by(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + self.confirmation_window
     }
 
     /// The time now, by the process's clock: handlers read it once per call.

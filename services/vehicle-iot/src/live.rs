@@ -6,21 +6,25 @@
 //! - the [`SightingDesk`] (readers, stolen tags, recent hits for dedupe);
 //! - the hit log, by district and time, for `ListHits`;
 //! - the hit feed, for `WatchHits`: every hit recorded by any process
-//!   sharing the store, as the subscription delivers it.
+//!   sharing the store, as the subscription delivers it;
+//! - the theft reports: officers' reports awaiting their owners' answers
+//!   (with their feed, for `WatchOwnerNotices`), and those under review,
+//!   whose bikes' sightings are not shown as hits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use minsheng_contracts::vehicle::StolenEbikeSighted;
+use minsheng_contracts::vehicle::{EbikeReportedStolen, StolenEbikeSighted, TheftReporter};
 use minsheng_eventstore::{Context, RecordedEvent, codec};
 use minsheng_runtime::subscription::{FromTheStart, SubscriberError};
 use tokio::sync::broadcast;
 
 use crate::domain::events::{LIVE_TYPES, VehicleEvent};
 use crate::domain::sighting::SightingDesk;
-use crate::domain::values::{District, Location, TagId};
+use crate::domain::theft_report::ReviewReason;
+use crate::domain::values::{District, Location, PersonKey, TagId};
 
 /// Hits kept for `ListHits`; the oldest go first beyond this.
 const HIT_LOG_LIMIT: usize = 1_000_000;
@@ -34,7 +38,38 @@ pub struct HitRecord {
     pub location: Location,
     pub seen_at: DateTime<Utc>,
     pub case_id: String,
+    /// The bike's owner, if the theft report named them (schema 2): whose
+    /// location a read of the hit may reveal.
+    pub owner: Option<PersonKey>,
     pub version: u64,
+}
+
+/// An officer's theft report, awaiting the owner's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AwaitingOwner {
+    pub tag: TagId,
+    pub case_id: String,
+    pub officer: String,
+    pub confirm_by: DateTime<Utc>,
+}
+
+/// A theft report under review.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnderReview {
+    pub tag: TagId,
+    pub case_id: String,
+    pub officer: String,
+    pub reason: ReviewReason,
+    pub version: u64,
+}
+
+#[derive(Debug, Default)]
+struct TheftReports {
+    awaiting: BTreeMap<TagId, AwaitingOwner>,
+    /// By the position of the event that sent it to review: oldest first.
+    under_review: BTreeMap<TagId, (u64, UnderReview)>,
+    /// The owners of the bikes reported stolen (by a schema 2 report).
+    owners: HashMap<TagId, PersonKey>,
 }
 
 #[derive(Debug)]
@@ -42,6 +77,8 @@ pub struct LiveView {
     desk: Mutex<SightingDesk>,
     hits: RwLock<BTreeMap<(DateTime<Utc>, u64), HitRecord>>,
     feed: broadcast::Sender<HitRecord>,
+    reports: RwLock<TheftReports>,
+    notices: broadcast::Sender<AwaitingOwner>,
     /// The last position fed to watchers: a replay after a restart of the
     /// subscription does not send old hits again.
     fed: AtomicU64,
@@ -53,6 +90,8 @@ impl LiveView {
             desk: Mutex::new(desk),
             hits: RwLock::new(BTreeMap::new()),
             feed: broadcast::channel(4096).0,
+            reports: RwLock::new(TheftReports::default()),
+            notices: broadcast::channel(4096).0,
             fed: AtomicU64::new(0),
         })
     }
@@ -87,6 +126,114 @@ impl LiveView {
             .collect()
     }
 
+    /// Officers' theft reports awaiting their owners' answers: the ones
+    /// waiting now, and a feed of those made from now on (subscribed
+    /// before the waiting ones are read, so none falls between).
+    pub fn owner_notices(&self) -> (Vec<AwaitingOwner>, broadcast::Receiver<AwaitingOwner>) {
+        let feed = self.notices.subscribe();
+        let reports = self.reports.read().unwrap_or_else(PoisonError::into_inner);
+        (reports.awaiting.values().cloned().collect(), feed)
+    }
+
+    /// Theft reports under review, oldest first, at most `limit`.
+    pub fn under_review(&self, limit: usize) -> Vec<UnderReview> {
+        let reports = self.reports.read().unwrap_or_else(PoisonError::into_inner);
+        let mut reviews: Vec<&(u64, UnderReview)> = reports.under_review.values().collect();
+        reviews.sort_by_key(|(position, _)| *position);
+        reviews
+            .into_iter()
+            .take(limit)
+            .map(|(_, review)| review.clone())
+            .collect()
+    }
+
+    /// Whether this event is new to the watchers (not a replay after the
+    /// subscription restarted).
+    fn is_news(&self, recorded: &RecordedEvent) -> bool {
+        let position = recorded.position.0;
+        self.fed.fetch_max(position, Ordering::SeqCst) < position
+    }
+
+    /// Keeps the theft reports' states. Whether the bike's sightings are
+    /// withheld (its report is under review), and its owner if known.
+    fn follow_report(
+        &self,
+        tag: TagId,
+        event: &VehicleEvent,
+        recorded: &RecordedEvent,
+    ) -> (bool, Option<PersonKey>) {
+        let mut reports = self.reports.write().unwrap_or_else(PoisonError::into_inner);
+        match event {
+            VehicleEvent::EbikeReportedStolen(EbikeReportedStolen {
+                case_id,
+                reported_by,
+                owner,
+                ..
+            }) => {
+                reports.under_review.remove(&tag);
+                reports.awaiting.remove(&tag);
+                match owner {
+                    Some(owner) => reports.owners.insert(tag, owner.clone()),
+                    None => reports.owners.remove(&tag),
+                };
+                if let TheftReporter::Officer {
+                    officer,
+                    confirm_by,
+                } = reported_by
+                {
+                    let notice = AwaitingOwner {
+                        tag,
+                        case_id: case_id.clone(),
+                        officer: officer.clone(),
+                        confirm_by: *confirm_by,
+                    };
+                    reports.awaiting.insert(tag, notice.clone());
+                    if self.is_news(recorded) {
+                        // No watcher is fine: a gateway reads the waiting ones when it connects.
+                        let _ = self.notices.send(notice);
+                    }
+                }
+            }
+            VehicleEvent::TheftReportUnderReview { case_id, reason } => {
+                let officer = reports
+                    .awaiting
+                    .remove(&tag)
+                    .map(|a| a.officer)
+                    .or_else(|| {
+                        reports
+                            .under_review
+                            .get(&tag)
+                            .map(|(_, r)| r.officer.clone())
+                    })
+                    .unwrap_or_default();
+                let review = UnderReview {
+                    tag,
+                    case_id: case_id.clone(),
+                    officer,
+                    reason: *reason,
+                    version: recorded.version,
+                };
+                reports
+                    .under_review
+                    .insert(tag, (recorded.position.0, review));
+            }
+            VehicleEvent::TheftReportConfirmedByOwner {} => {
+                reports.awaiting.remove(&tag);
+                reports.under_review.remove(&tag);
+            }
+            VehicleEvent::EbikeRecovered(_) | VehicleEvent::EbikeDeregistered { .. } => {
+                reports.awaiting.remove(&tag);
+                reports.under_review.remove(&tag);
+                reports.owners.remove(&tag);
+            }
+            _ => {}
+        }
+        (
+            reports.under_review.contains_key(&tag),
+            reports.owners.get(&tag).cloned(),
+        )
+    }
+
     /// Follows one event of the context.
     fn apply(&self, recorded: &RecordedEvent) -> Result<(), SubscriberError> {
         if !LIVE_TYPES.contains(&recorded.event_type.as_str()) {
@@ -94,6 +241,10 @@ impl LiveView {
         }
         let event: VehicleEvent = codec::decode(recorded)?;
         let id = recorded.stream.id();
+        let (withheld, owner) = match TagId::parse("tag_id", id) {
+            Ok(tag) => self.follow_report(tag, &event, recorded),
+            Err(_) => (false, None),
+        };
         let case_id = {
             let mut desk = self.desk();
             // The case of a hit is read before a recovery would clear it.
@@ -113,6 +264,10 @@ impl LiveView {
             let Ok(tag) = TagId::parse("tag_id", id) else {
                 return Ok(());
             };
+            if withheld {
+                // Recorded, for the review; not shown as a hit.
+                return Ok(());
+            }
             let hit = HitRecord {
                 tag,
                 reader_id,
@@ -120,6 +275,7 @@ impl LiveView {
                 location,
                 seen_at,
                 case_id: case_id.unwrap_or_default(),
+                owner,
                 version: recorded.version,
             };
             {
@@ -129,8 +285,7 @@ impl LiveView {
                     hits.pop_first();
                 }
             }
-            let position = recorded.position.0;
-            if self.fed.fetch_max(position, Ordering::SeqCst) < position {
+            if self.is_news(recorded) {
                 // No watcher is fine.
                 let _ = self.feed.send(hit);
             }

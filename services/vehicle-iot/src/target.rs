@@ -9,6 +9,7 @@ use minsheng_proto::vehicle::v1 as pb;
 use minsheng_runtime::target::{Registration, Target, TargetContext, TargetError};
 
 use crate::app::VehicleApp;
+use crate::deadlines::TheftConfirmationDeadlines;
 use crate::domain::sighting::SightingDesk;
 use crate::grpc::{EbikesApi, ReadersApi, RentalRoomsApi, ResidentCardsApi, SightingsApi};
 use crate::live::{self, LiveView};
@@ -17,9 +18,14 @@ use crate::metrics::SightingMetrics;
 pub const NAME: &str = "vehicle-iot";
 
 const CLERK: &str = "registration-clerk";
-const OFFICER: &str = "officer";
+pub(crate) const OFFICER: &str = "officer";
 const READER: &str = "iot-reader";
 const IOT_ADMIN: &str = "iot-admin";
+/// The bureau's public-service platform, acting for residents it has
+/// verified: they report their own bikes stolen and answer officers'
+/// reports through it.
+pub(crate) const OWNER_GATEWAY: &str = "owner-gateway";
+const DATA_PROTECTION_OFFICER: &str = "data-protection-officer";
 
 #[derive(Clone, Debug)]
 pub struct VehicleIotConfig {
@@ -29,6 +35,9 @@ pub struct VehicleIotConfig {
     /// load generator's baseline (what sealing costs); no flag of the
     /// binary turns it off.
     pub seal_personal_data: bool,
+    /// An owner's time to confirm an officer's theft report before it goes
+    /// to review (a policy setting).
+    pub theft_confirmation_window: Duration,
 }
 
 impl Default for VehicleIotConfig {
@@ -36,6 +45,7 @@ impl Default for VehicleIotConfig {
         VehicleIotConfig {
             hit_window: Duration::minutes(5),
             seal_personal_data: true,
+            theft_confirmation_window: Duration::hours(48),
         }
     }
 }
@@ -73,7 +83,8 @@ impl Target for VehicleIotTarget {
                 SightingMetrics::register(&context.metrics),
                 context.clock.clone(),
             )
-            .sealing(self.config.seal_personal_data),
+            .sealing(self.config.seal_personal_data)
+            .confirming_within(self.config.theft_confirmation_window),
         );
         minsheng_runtime::grpc_servers!(
             registration,
@@ -81,15 +92,23 @@ impl Target for VehicleIotTarget {
             minsheng_proto::FILE_DESCRIPTOR_SET,
             [
                 (
-                    pb::ebikes_server::EbikesServer::new(EbikesApi { app: app.clone() }),
+                    pb::ebikes_server::EbikesServer::new(EbikesApi {
+                        app: app.clone(),
+                        stop: context.shutdown.clone(),
+                        audit: context.read_audit.clone(),
+                    }),
                     &[
                         ("RegisterEbike", &[CLERK]),
                         ("DeregisterEbike", &[CLERK]),
-                        ("ReportStolen", &[OFFICER]),
+                        ("ReportStolen", &[OFFICER, OWNER_GATEWAY]),
                         ("RecordRecovery", &[OFFICER]),
                         ("ReturnToOwner", &[OFFICER]),
                         ("RecordCaseSolved", &[OFFICER]),
                         ("GetEbike", &[OFFICER, CLERK]),
+                        ("ConfirmTheftReport", &[OWNER_GATEWAY]),
+                        ("DisputeTheftReport", &[OWNER_GATEWAY]),
+                        ("WatchOwnerNotices", &[OWNER_GATEWAY]),
+                        ("ListTheftReviews", &[DATA_PROTECTION_OFFICER]),
                     ]
                 ),
                 (
@@ -103,6 +122,7 @@ impl Target for VehicleIotTarget {
                     pb::sightings_server::SightingsServer::new(SightingsApi {
                         app: app.clone(),
                         stop: context.shutdown.clone(),
+                        audit: context.read_audit.clone(),
                     }),
                     &[
                         ("RecordSightings", &[READER]),
@@ -122,7 +142,9 @@ impl Target for VehicleIotTarget {
                     ]
                 ),
                 (
-                    pb::rental_rooms_server::RentalRoomsServer::new(RentalRoomsApi { app }),
+                    pb::rental_rooms_server::RentalRoomsServer::new(RentalRoomsApi {
+                        app: app.clone()
+                    }),
                     &[
                         ("RegisterRoom", &[CLERK]),
                         ("CheckIn", &[CLERK]),
@@ -131,6 +153,10 @@ impl Target for VehicleIotTarget {
                 ),
             ]
         );
+        registration.deadlines(TheftConfirmationDeadlines {
+            app: app.clone(),
+            context: vehicle.clone(),
+        });
         registration.subscription(live::subscriber(live, vehicle));
         Ok(())
     }

@@ -328,6 +328,8 @@ pub async fn spawn_app_on(store: Arc<dyn EventStore>, options: AppOptions) -> Ap
         person_keys: minsheng_runtime::person_keys::PersonKeys::from_secret(b"test person key"),
         vault: minsheng_runtime::personal_data::ephemeral(),
         clock: Arc::new(minsheng_runtime::clock::SystemClock),
+        audit: minsheng_runtime::read_audit::in_memory(),
+        audit_retention: minsheng_runtime::read_audit::DEFAULT_RETENTION,
     };
     let running = process::start(config, store.clone(), &[target], shutdown.clone())
         .await

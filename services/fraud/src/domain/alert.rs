@@ -25,6 +25,7 @@ pub struct Alert {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reported {
+    pub victim: PersonKey,
     pub amount: Fen,
     pub channel: Channel,
     pub reported_at: DateTime<Utc>,
@@ -93,6 +94,7 @@ impl Aggregate for Alert {
     fn apply(&mut self, event: &FraudEvent) {
         match event {
             FraudEvent::AlertReported(AlertReported {
+                victim,
                 amount,
                 channel,
                 reported_at,
@@ -100,6 +102,7 @@ impl Aggregate for Alert {
                 ..
             }) => {
                 self.reported = Some(Reported {
+                    victim: victim.clone(),
                     amount: *amount,
                     channel: *channel,
                     reported_at: *reported_at,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use minsheng_runtime::masking;
+use minsheng_runtime::read_audit::{Item, ReadAudit, Reader};
 use minsheng_values::{Opened, ResidentId};
 use tonic::{Request, Response, Status};
 
@@ -16,7 +17,11 @@ use minsheng_eventstore::CommandError;
 #[derive(Clone, Debug)]
 pub struct AlertsApi {
     pub(crate) app: Arc<FraudApp>,
+    /// An alert read is recorded against its victim.
+    pub(crate) audit: ReadAudit,
 }
+
+const GET_ALERT: &str = "minsheng.fraud.v1.Alerts/GetAlert";
 
 fn channel(value: i32) -> Result<Channel, Status> {
     match pb::FraudChannel::try_from(value) {
@@ -172,6 +177,7 @@ impl pb::alerts_server::Alerts for AlertsApi {
         request: Request<pb::GetAlertRequest>,
     ) -> Result<Response<pb::AlertView>, Status> {
         let id = parse_id("alert_id", &request.get_ref().alert_id)?;
+        let reader = Reader::of(&request)?;
         let (alert, version) = self
             .app
             .get_alert(&id)
@@ -179,6 +185,12 @@ impl pb::alerts_server::Alerts for AlertsApi {
             .map_err(|e| to_status(&e))?
             .ok_or_else(|| Status::not_found("no alert with this id"))?;
         let reported = alert.reported.as_ref();
+        let read = Item {
+            what: "alert",
+            id: id.clone(),
+            person: reported.map(|r| r.victim.as_str().to_owned()),
+        };
+        self.audit.record(&reader, GET_ALERT, [read]).await?;
         let mut stop_payments = Vec::new();
         for s in self.app.live().stops_of(&id) {
             let account = self.app.open(&s.account).await.map_err(|e| to_status(&e))?;

@@ -2,7 +2,9 @@
 //! the bike's card, so one tag belongs to at most one live bike by
 //! construction. Its life: registered, then any number of times reported
 //! stolen, sighted (hits), recovered, returned to its owner; a case solved;
-//! deregistered (after which the tag may be registered again).
+//! deregistered (after which the tag may be registered again). Who may
+//! report a theft, and the owner's answer to an officer's report, are in
+//! [`super::theft_report`].
 
 use chrono::{DateTime, Utc};
 use minsheng_contracts::vehicle::{
@@ -12,6 +14,7 @@ use minsheng_contracts::vehicle::{
 use minsheng_eventstore::Aggregate;
 
 use super::events::VehicleEvent;
+use super::theft_report::{self, Confirmation, Reporter, ReviewReason};
 use super::values::{District, Location, PersonKey, Personal, Phone, Text};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -42,6 +45,9 @@ pub struct Ebike {
     /// The theft case of the last report, and whether it is solved.
     pub case_id: Option<String>,
     pub case_solved: bool,
+    /// Where the current theft report stands with the owner (none when
+    /// the bike is not stolen).
+    pub confirmation: Option<Confirmation>,
     pub hits: u64,
 }
 
@@ -52,6 +58,19 @@ pub enum EbikeCommand {
         case_id: String,
         stolen_at: DateTime<Utc>,
         place: Text,
+        by: Reporter,
+    },
+    /// The owner says an officer's report is right.
+    ConfirmTheft {
+        owner: PersonKey,
+    },
+    /// The owner says the bike is not stolen: the report goes to review.
+    DisputeTheft {
+        owner: PersonKey,
+    },
+    /// The owner's time to confirm may be over (the deadline firing).
+    ReviewIfUnconfirmed {
+        now: DateTime<Utc>,
     },
     /// Someone presented this bike's numbers for registration under
     /// another tag (`on_tag`) while it is stolen: a lead for the case.
@@ -109,6 +128,26 @@ pub enum EbikeRule {
     CaseAlreadySolved,
     #[error("at most 1000 suspects in one case")]
     TooManySuspects,
+    #[error("the resident named is not this bike's owner")]
+    NotTheOwner,
+    #[error("the bike's theft report is not waiting for its owner's answer")]
+    NothingForTheOwnerToAnswer,
+}
+
+impl Ebike {
+    fn is_owner(&self, person: &PersonKey) -> Result<(), EbikeRule> {
+        match &self.registration {
+            Some(r) if &r.owner == person => Ok(()),
+            _ => Err(EbikeRule::NotTheOwner),
+        }
+    }
+
+    fn to_review(&self, reason: ReviewReason) -> VehicleEvent {
+        VehicleEvent::TheftReportUnderReview {
+            case_id: self.case_id.clone().unwrap_or_default(),
+            reason,
+        }
+    }
 }
 
 impl Aggregate for Ebike {
@@ -140,13 +179,25 @@ impl Aggregate for Ebike {
                     ..Ebike::default()
                 };
             }
-            E::EbikeReportedStolen(EbikeReportedStolen { case_id, .. }) => {
+            E::EbikeReportedStolen(EbikeReportedStolen {
+                case_id,
+                reported_by,
+                ..
+            }) => {
                 self.status = EbikeStatus::Stolen;
                 self.case_id = Some(case_id.clone());
                 self.case_solved = false;
+                self.confirmation = Some(Confirmation::of(reported_by));
+            }
+            E::TheftReportConfirmedByOwner {} => self.confirmation = Some(Confirmation::ByOwner),
+            E::TheftReportUnderReview { reason, .. } => {
+                self.confirmation = Some(Confirmation::UnderReview(*reason));
             }
             E::StolenEbikeSighted(_) => self.hits += 1,
-            E::EbikeRecovered(_) => self.status = EbikeStatus::Recovered,
+            E::EbikeRecovered(_) => {
+                self.status = EbikeStatus::Recovered;
+                self.confirmation = None;
+            }
             E::EbikeReturnedToOwner {} => self.status = EbikeStatus::Registered,
             E::EbikeCaseSolved(_) => self.case_solved = true,
             E::EbikeDeregistered { .. } => self.status = EbikeStatus::Deregistered,
@@ -177,13 +228,20 @@ impl Aggregate for Ebike {
                     case_id,
                     stolen_at,
                     place,
+                    by,
                 },
                 S::Registered,
             ) => {
-                let (frame_number, motor_number) = self
+                if let Reporter::Owner(person) = by {
+                    self.is_owner(person)?;
+                }
+                let (frame_number, motor_number, owner) = self
                     .registration
                     .as_ref()
-                    .map(|r| (r.frame_number.clone(), r.motor_number.clone()))
+                    .map(|r| {
+                        let numbers = (r.frame_number.clone(), r.motor_number.clone());
+                        (numbers.0, numbers.1, Some(r.owner.clone()))
+                    })
                     .unwrap_or_default();
                 VehicleEvent::EbikeReportedStolen(EbikeReportedStolen {
                     case_id: case_id.clone(),
@@ -191,10 +249,43 @@ impl Aggregate for Ebike {
                     place: place.clone(),
                     frame_number,
                     motor_number,
+                    reported_by: theft_report::recorded(by),
+                    owner,
                 })
             }
             (C::ReportStolen { .. }, S::Stolen) => return Err(EbikeRule::AlreadyStolen),
             (C::ReportStolen { .. }, _) => return Err(EbikeRule::NotReturned),
+
+            (C::ConfirmTheft { owner }, _) => {
+                self.is_owner(owner)?;
+                match self.confirmation {
+                    Some(c) if c.is_open_to_the_owner() => {
+                        VehicleEvent::TheftReportConfirmedByOwner {}
+                    }
+                    _ => return Err(EbikeRule::NothingForTheOwnerToAnswer),
+                }
+            }
+            (C::DisputeTheft { owner }, _) => {
+                self.is_owner(owner)?;
+                match self.confirmation {
+                    // Said already: nothing new to record.
+                    Some(Confirmation::UnderReview(ReviewReason::DisputedByOwner)) => {
+                        return Ok(Vec::new());
+                    }
+                    Some(c) if c.is_open_to_the_owner() => {
+                        self.to_review(ReviewReason::DisputedByOwner)
+                    }
+                    _ => return Err(EbikeRule::NothingForTheOwnerToAnswer),
+                }
+            }
+            (C::ReviewIfUnconfirmed { now }, S::Stolen) => match self.confirmation {
+                Some(Confirmation::AwaitingOwner { until }) if until <= *now => {
+                    self.to_review(ReviewReason::NotConfirmedInTime)
+                }
+                // Answered, or not yet due: nothing to do.
+                _ => return Ok(Vec::new()),
+            },
+            (C::ReviewIfUnconfirmed { .. }, _) => return Ok(Vec::new()),
 
             (
                 C::RecordSighting {

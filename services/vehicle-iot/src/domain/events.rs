@@ -14,6 +14,7 @@ use minsheng_eventstore::DomainEvent;
 use minsheng_eventstore::codec::Widened;
 use serde::{Deserialize, Serialize};
 
+use super::theft_report::ReviewReason;
 use super::values::{District, Location, PersonKey, Text};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,6 +23,13 @@ pub enum VehicleEvent {
     // E-bikes: stream `vehicle.ebike.<tag>`.
     EbikeRegistered(EbikeRegistered),
     EbikeReportedStolen(EbikeReportedStolen),
+    /// The owner confirmed an officer's theft report.
+    TheftReportConfirmedByOwner {},
+    /// Disputed by the owner, or not confirmed in time.
+    TheftReportUnderReview {
+        case_id: String,
+        reason: ReviewReason,
+    },
     StolenEbikePresented(StolenEbikePresented),
     StolenEbikeSighted(StolenEbikeSighted),
     EbikeRecovered(EbikeRecovered),
@@ -52,24 +60,28 @@ pub enum VehicleEvent {
     },
 }
 
-/// The types whose personal field version 2 sealed: a version 1 payload held the
-/// value in clear, which version 2's field still reads (as
-/// `Personal::Clear`), so it reads unchanged.
-const SEALED_IN_V2: Widened = Widened(&[
+/// The types version 2 widened, so that version 1 payloads read unchanged:
+/// a personal field sealed (a version 1 payload held the value in clear,
+/// which the field still reads, as `Personal::Clear`), or, for a theft
+/// report, who made it (read as `unrecorded`).
+const WIDENED_IN_V2: Widened = Widened(&[
     ("EbikeRegistered", 2),
+    ("EbikeReportedStolen", 2),
     ("ResidentCardIssued", 2),
     ("RentalRoomRegistered", 2),
 ]);
 
 impl DomainEvent for VehicleEvent {
     const CONTEXT: &'static str = "vehicle";
-    const WIDENED: Widened = SEALED_IN_V2;
+    const WIDENED: Widened = WIDENED_IN_V2;
 }
 
 /// The event types the live read models care about (the others need not
 /// even be decoded when the read models are rebuilt).
-pub const LIVE_TYPES: [&str; 7] = [
+pub const LIVE_TYPES: [&str; 9] = [
     "vehicle.EbikeReportedStolen",
+    "vehicle.TheftReportConfirmedByOwner",
+    "vehicle.TheftReportUnderReview",
     "vehicle.StolenEbikeSighted",
     "vehicle.EbikeRecovered",
     "vehicle.EbikeReturnedToOwner",

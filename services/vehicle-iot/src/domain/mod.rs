@@ -4,6 +4,7 @@
 //!   districts, locations, times), each error naming its field.
 //! - [`events`]: everything the context records.
 //! - [`ebike`], [`reader`], [`card`], [`room`]: the aggregates and their rules.
+//! - [`theft_report`]: who may flag a bike stolen, and its owner's answer.
 //! - [`sighting`]: the sighting desk, deciding what each RFID sighting is.
 
 pub mod card;
@@ -12,4 +13,5 @@ pub mod events;
 pub mod reader;
 pub mod room;
 pub mod sighting;
+pub mod theft_report;
 pub mod values;

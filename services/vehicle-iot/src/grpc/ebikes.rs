@@ -4,10 +4,13 @@ use std::sync::Arc;
 
 use minsheng_runtime::auth::Caller;
 use minsheng_runtime::masking;
+use minsheng_runtime::read_audit::{Item, ReadAudit, Reader};
+use minsheng_runtime::shutdown::Shutdown;
 use minsheng_vault::Opened;
 use tonic::{Request, Response, Status};
 
-use super::{command_context, invalid, pb, time, to_status, written};
+use super::theft_reports;
+use super::{command_context, invalid, pb, to_status, written};
 use crate::app::VehicleApp;
 use crate::domain::ebike::{EbikeCommand, EbikeStatus, Registration};
 use crate::domain::values::{self, District, Phone, ResidentId, TagId, Text};
@@ -15,7 +18,13 @@ use crate::domain::values::{self, District, Phone, ResidentId, TagId, Text};
 #[derive(Clone, Debug)]
 pub struct EbikesApi {
     pub(crate) app: Arc<VehicleApp>,
+    /// Owners' notice watches end when the servers stop.
+    pub(crate) stop: Shutdown,
+    /// A bike read is recorded against its owner.
+    pub(crate) audit: ReadAudit,
 }
+
+const GET_EBIKE: &str = "minsheng.vehicle.v1.Ebikes/GetEbike";
 
 fn tag(text: &str) -> Result<TagId, Status> {
     TagId::parse("tag_id", text).map_err(invalid)
@@ -79,18 +88,53 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
         &self,
         request: Request<pb::ReportStolenRequest>,
     ) -> Result<Response<pb::Written>, Status> {
-        let r = request.get_ref();
-        let command = EbikeCommand::ReportStolen {
-            case_id: values::case_id("case_id", &r.case_id).map_err(invalid)?,
-            stolen_at: values::past_time(
-                "stolen_at",
-                time("stolen_at", r.stolen_at)?,
-                self.app.now(),
-            )
-            .map_err(invalid)?,
-            place: Text::parse("place", &r.place).map_err(invalid)?,
+        let tag = tag(&request.get_ref().tag_id)?;
+        let command = theft_reports::report(&self.app, &request, tag)?;
+        self.run(&request, tag, command).await
+    }
+
+    async fn confirm_theft_report(
+        &self,
+        request: Request<pb::OwnerAnswer>,
+    ) -> Result<Response<pb::Written>, Status> {
+        let (tag, owner) = theft_reports::answer(&self.app, request.get_ref())?;
+        self.run(&request, tag, EbikeCommand::ConfirmTheft { owner })
+            .await
+    }
+
+    async fn dispute_theft_report(
+        &self,
+        request: Request<pb::OwnerAnswer>,
+    ) -> Result<Response<pb::Written>, Status> {
+        let (tag, owner) = theft_reports::answer(&self.app, request.get_ref())?;
+        self.run(&request, tag, EbikeCommand::DisputeTheft { owner })
+            .await
+    }
+
+    type WatchOwnerNoticesStream = theft_reports::OwnerNotices;
+
+    async fn watch_owner_notices(
+        &self,
+        request: Request<pb::WatchOwnerNoticesRequest>,
+    ) -> Result<Response<Self::WatchOwnerNoticesStream>, Status> {
+        let reader = Reader::of(&request)?;
+        let district = match request.get_ref().district.as_str() {
+            "" => None,
+            text => Some(District::parse("district", text).map_err(invalid)?),
         };
-        self.run(&request, tag(&r.tag_id)?, command).await
+        Ok(Response::new(theft_reports::owner_notices(
+            self.app.clone(),
+            district,
+            (self.audit.clone(), reader),
+            self.stop.clone(),
+        )))
+    }
+
+    async fn list_theft_reviews(
+        &self,
+        request: Request<pb::ListTheftReviewsRequest>,
+    ) -> Result<Response<pb::TheftReviews>, Status> {
+        theft_reports::reviews(&self.app, request.get_ref()).map(Response::new)
     }
 
     async fn record_recovery(
@@ -146,6 +190,7 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
         request: Request<pb::GetEbikeRequest>,
     ) -> Result<Response<pb::Ebike>, Status> {
         let tag = tag(&request.get_ref().tag_id)?;
+        let reader = Reader::of(&request)?;
         let (bike, version) = self
             .app
             .get_ebike(tag)
@@ -160,6 +205,12 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
             EbikeStatus::Deregistered => pb::EbikeStatus::Deregistered,
         };
         let registration = bike.registration.as_ref();
+        let read = Item {
+            what: "ebike",
+            id: tag.to_string(),
+            person: registration.map(|r| r.owner.as_str().to_owned()),
+        };
+        self.audit.record(&reader, GET_EBIKE, [read]).await?;
         let phone = match registration {
             Some(r) => Some(
                 self.app
@@ -189,6 +240,7 @@ impl pb::ebikes_server::Ebikes for EbikesApi {
                 .unwrap_or_default(),
             case_id: bike.case_id.clone().unwrap_or_default(),
             hits: bike.hits,
+            theft_confirmation: theft_reports::confirmation(bike.confirmation) as i32,
             version,
         }))
     }

@@ -5,6 +5,7 @@
 mod ebikes;
 mod people;
 mod sightings;
+mod theft_reports;
 
 use minsheng_eventstore::Executed;
 use minsheng_runtime::grpc::command::command_context;

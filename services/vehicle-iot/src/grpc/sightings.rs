@@ -11,6 +11,7 @@ use super::{command_context, invalid, pb, time, timestamp, to_status};
 use crate::app::{SightingTally, VehicleApp};
 use crate::domain::values::District;
 use crate::live::HitRecord;
+use minsheng_runtime::read_audit::{Item, ReadAudit, Reader};
 use minsheng_runtime::shutdown::Shutdown;
 
 /// Sightings in one batch call.
@@ -20,12 +21,26 @@ const CHUNK: usize = 1024;
 /// Hits in one `ListHits` answer.
 const MAX_LIST: usize = 1000;
 
+const WATCH_HITS: &str = "minsheng.vehicle.v1.Sightings/WatchHits";
+const LIST_HITS: &str = "minsheng.vehicle.v1.Sightings/ListHits";
+
 #[derive(Clone, Debug)]
 pub struct SightingsApi {
     pub(crate) app: Arc<VehicleApp>,
     /// Watches end when the servers stop, rather than hold the shutdown
     /// up for its whole grace period.
     pub(crate) stop: Shutdown,
+    /// Every hit read is recorded against its bike's owner.
+    pub(crate) audit: ReadAudit,
+}
+
+/// A hit, as the read audit records it.
+fn hit_read(record: &HitRecord) -> Item {
+    Item {
+        what: "hit",
+        id: record.tag.to_string(),
+        person: record.owner.as_ref().map(|p| p.as_str().to_owned()),
+    }
 }
 
 fn summary(tally: SightingTally) -> pb::SightingSummary {
@@ -120,23 +135,30 @@ impl pb::sightings_server::Sightings for SightingsApi {
         request: Request<pb::HitFilter>,
     ) -> Result<Response<Self::WatchHitsStream>, Status> {
         let district = district_filter(&request.get_ref().district)?;
+        let reader = Reader::of(&request)?;
         let feed = self.app.live().watch();
-        let hits = futures::stream::unfold(feed, move |mut feed| async move {
-            loop {
-                match feed.recv().await {
-                    Ok(record) if district.is_none_or(|d| d == record.district) => {
-                        return Some((Ok(hit(record)), feed));
+        let audit = self.audit.clone();
+        let hits = futures::stream::unfold(feed, move |mut feed| {
+            let (audit, reader) = (audit.clone(), reader.clone());
+            async move {
+                loop {
+                    match feed.recv().await {
+                        Ok(record) if district.is_none_or(|d| d == record.district) => {
+                            let recorded =
+                                audit.record(&reader, WATCH_HITS, [hit_read(&record)]).await;
+                            return Some((recorded.map(|()| hit(record)), feed));
+                        }
+                        Ok(_) => {}
+                        Err(RecvError::Lagged(missed)) => {
+                            return Some((
+                                Err(Status::data_loss(format!(
+                                    "this watcher fell {missed} hits behind; list them with ListHits and watch again"
+                                ))),
+                                feed,
+                            ));
+                        }
+                        Err(RecvError::Closed) => return None,
                     }
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(missed)) => {
-                        return Some((
-                            Err(Status::data_loss(format!(
-                                "this watcher fell {missed} hits behind; list them with ListHits and watch again"
-                            ))),
-                            feed,
-                        ));
-                    }
-                    Err(RecvError::Closed) => return None,
                 }
             }
         });
@@ -151,6 +173,7 @@ impl pb::sightings_server::Sightings for SightingsApi {
         &self,
         request: Request<pb::ListHitsRequest>,
     ) -> Result<Response<pb::ListHitsResponse>, Status> {
+        let reader = Reader::of(&request)?;
         let r = request.into_inner();
         let district = district_filter(&r.district)?;
         let from = time("from", r.from)?;
@@ -172,6 +195,9 @@ impl pb::sightings_server::Sightings for SightingsApi {
             n => n as usize,
         };
         let hits = self.app.live().hits_between(district, from, to, limit);
+        self.audit
+            .record(&reader, LIST_HITS, hits.iter().map(hit_read))
+            .await?;
         Ok(Response::new(pb::ListHitsResponse {
             hits: hits.into_iter().map(hit).collect(),
         }))

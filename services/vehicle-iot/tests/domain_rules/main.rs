@@ -16,6 +16,7 @@ use minsheng_vehicle_iot::domain::events::VehicleEvent;
 use minsheng_vehicle_iot::domain::reader::{Reader, ReaderCommand, ReaderRule};
 use minsheng_vehicle_iot::domain::room::{RentalRoom, RoomCommand, RoomRule};
 use minsheng_vehicle_iot::domain::sighting::{SightingDesk, SightingRefusal, Verdict};
+use minsheng_vehicle_iot::domain::theft_report::{Confirmation, Reporter, ReviewReason};
 use minsheng_vehicle_iot::domain::values::{District, Location, PersonKey, TagId, Text};
 use proptest::prelude::*;
 
@@ -55,12 +56,22 @@ fn bike_after(commands: &[EbikeCommand]) -> (Ebike, Result<Vec<VehicleEvent>, Eb
     (bike, last)
 }
 
+/// An officer's report, for case WZ-2015-0001: the owner has two days to
+/// answer.
 fn stolen() -> EbikeCommand {
     EbikeCommand::ReportStolen {
         case_id: "WZ-2015-0001".into(),
         stolen_at: now(),
         place: text("outside the Lucheng night market"),
+        by: Reporter::Officer {
+            officer: "officer-7".into(),
+            confirm_by: now() + Duration::hours(48),
+        },
     }
+}
+
+fn owner() -> PersonKey {
+    registration().owner
 }
 
 fn sighting() -> EbikeCommand {
@@ -103,6 +114,8 @@ fn desk() -> SightingDesk {
             place: text("a car park"),
             frame_number: registration().frame_number,
             motor_number: registration().motor_number,
+            reported_by: minsheng_contracts::vehicle::TheftReporter::Owner,
+            owner: Some(owner()),
         }),
     );
     desk
@@ -114,3 +127,4 @@ mod properties;
 mod published;
 mod readers_cards_rooms;
 mod refusals;
+mod theft_reports;

@@ -10,3 +10,4 @@ mod endings;
 mod hits;
 mod people;
 mod refusals;
+mod theft_reports;

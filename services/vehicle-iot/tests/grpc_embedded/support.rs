@@ -9,6 +9,7 @@ use std::time::Duration;
 use minsheng_eventstore::{Context, EventStore, Position};
 use minsheng_proto::vehicle::v1 as pb;
 use minsheng_runtime::auth::TokenKeys;
+pub use minsheng_runtime::clock::{Clock, ManualClock, SystemClock};
 use minsheng_runtime::local::{self, LocalProcess};
 use minsheng_runtime::person_keys::PersonKeys;
 use minsheng_runtime::target::Target;
@@ -38,11 +39,22 @@ pub struct App {
 }
 
 pub async fn spawn_on(store: Arc<dyn EventStore>) -> App {
+    spawn_on_clock(store, Arc::new(SystemClock)).await
+}
+
+/// [`spawn_on`], on `clock`: a test's [`ManualClock`] moves time for it.
+pub async fn spawn_on_clock(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) -> App {
     let target: Arc<dyn Target> = Arc::new(VehicleIotTarget::default());
-    let person_keys = PersonKeys::from_secret(b"the vehicle tests' person key...");
-    let process = local::start(store.clone(), &[target], keys(), person_keys, vault())
-        .await
-        .unwrap();
+    let process = local::start_with_clock(
+        store.clone(),
+        &[target],
+        keys(),
+        person_keys(),
+        vault(),
+        clock,
+    )
+    .await
+    .unwrap();
     App {
         grpc: process.grpc,
         http: process.http,
@@ -51,9 +63,18 @@ pub async fn spawn_on(store: Arc<dyn EventStore>) -> App {
     }
 }
 
+pub fn person_keys() -> PersonKeys {
+    PersonKeys::from_secret(b"the vehicle tests' person key...")
+}
+
 pub async fn spawn_embedded(dir: &std::path::Path) -> App {
+    spawn_embedded_on_clock(dir, Arc::new(SystemClock)).await
+}
+
+pub async fn spawn_embedded_on_clock(dir: &std::path::Path, clock: Arc<dyn Clock>) -> App {
     let url = format!("sqlite://{}", dir.join("events.db").display());
-    spawn_on(minsheng_runtime::store::open(&url, 1).await.unwrap()).await
+    let store = minsheng_runtime::store::open(&url, 1).await.unwrap();
+    spawn_on_clock(store, clock).await
 }
 
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
@@ -147,6 +168,7 @@ pub fn theft(tag: &str) -> pb::ReportStolenRequest {
         case_id: "WZ-2015-0001".into(),
         stolen_at: Some(now()),
         place: "outside the night market".into(),
+        owner_resident_id: String::new(),
     }
 }
 
@@ -212,5 +234,10 @@ pub async fn city_with_a_stolen_bike(app: &App) {
 
 /// Waits until the live read models have seen every event written so far.
 pub async fn stolen_known(app: &App) {
+    caught_up(app).await;
+}
+
+/// The process's read models have seen every vehicle event written so far.
+pub async fn caught_up(app: &App) {
     app.process.caught_up("vehicle").await.unwrap();
 }
