@@ -258,7 +258,9 @@ async fn the_city_figures_add_up_on_a_jetstream_cluster_through_a_node_kill_and_
 
 /// A person forgotten through the privacy target of one process reads as
 /// forgotten on another vehicle-iot process that had their data key in its
-/// cache: every process follows `privacy.PersonForgotten`.
+/// cache: every process follows `privacy.PersonForgotten`. And the read on
+/// the one is listed by the other: the read audit is the mesh's
+/// (`MS_AUDIT`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_forgotten_through_one_process_is_forgotten_on_another() {
     use minsheng_proto::privacy::v1 as privacy;
@@ -294,6 +296,25 @@ async fn a_person_forgotten_through_one_process_is_forgotten_on_another() {
     assert!(!before.owner_forgotten);
 
     let mut desk = privacy::privacy_client::PrivacyClient::new(channel(officer_desk.grpc).await);
+    let reads = desk
+        .list_reads(as_role(
+            &keys,
+            "operator",
+            None,
+            privacy::ListReadsRequest {
+                resident_id: "11010519491231002X".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .reads;
+    let read: Vec<(&str, &str)> = reads
+        .iter()
+        .map(|r| (r.what.as_str(), r.id.as_str()))
+        .collect();
+    assert_eq!(read, [("ebike", support::city::tag(7).as_str())]);
     let forget = || {
         as_role(
             &keys,

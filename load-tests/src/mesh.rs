@@ -69,6 +69,20 @@ pub async fn vault(url: &str) -> anyhow::Result<Arc<minsheng_vault::Vault>> {
     Ok(minsheng_runtime::personal_data::open(url, 1, master, None).await?)
 }
 
+/// Bike `n` on `tag`, registered to the load generator's one owner, with
+/// frame and motor numbers of its own.
+pub fn bike(tag: String, n: u64) -> minsheng_proto::vehicle::v1::RegisterEbikeRequest {
+    minsheng_proto::vehicle::v1::RegisterEbikeRequest {
+        tag_id: tag,
+        owner_resident_id: "11010519491231002X".into(),
+        owner_phone: "13812345678".into(),
+        frame_number: format!("FRAME{n:08}"),
+        motor_number: format!("MOTOR{n:08}"),
+        plate: "浙C12345".into(),
+        district: "lucheng".into(),
+    }
+}
+
 impl Mesh {
     pub fn as_role<T>(&self, role: &str, message: T) -> anyhow::Result<Request<T>> {
         self.as_partner(role, None, message)

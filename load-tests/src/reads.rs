@@ -61,15 +61,7 @@ async fn round(options: &Options, recorded: bool) -> anyhow::Result<(f64, Millis
         .await?;
     let mut clerk = pb::ebikes_client::EbikesClient::new(channel.clone());
     for n in 0..options.bikes {
-        let registration = pb::RegisterEbikeRequest {
-            tag_id: tag(n),
-            owner_resident_id: "11010519491231002X".into(),
-            owner_phone: "13812345678".into(),
-            frame_number: format!("FRAME{n:08}"),
-            motor_number: format!("MOTOR{n:08}"),
-            plate: "浙C12345".into(),
-            district: "lucheng".into(),
-        };
+        let registration = mesh::bike(tag(n), n);
         clerk
             .register_ebike(mesh.as_role("registration-clerk", registration)?)
             .await?;

@@ -93,15 +93,7 @@ async fn prepare(mesh: &Mesh) -> anyhow::Result<()> {
     let mut ebikes = pb::ebikes_client::EbikesClient::new(channel);
     for n in 0..STOLEN_BIKES {
         let tag = stolen_tag(n);
-        let registration = pb::RegisterEbikeRequest {
-            tag_id: tag.clone(),
-            owner_resident_id: "11010519491231002X".into(),
-            owner_phone: "13812345678".into(),
-            frame_number: format!("FRAME{n:08}"),
-            motor_number: format!("MOTOR{n:08}"),
-            plate: "浙C12345".into(),
-            district: "lucheng".into(),
-        };
+        let registration = mesh::bike(tag.clone(), n);
         ebikes
             .register_ebike(mesh.as_role("registration-clerk", registration)?)
             .await?;

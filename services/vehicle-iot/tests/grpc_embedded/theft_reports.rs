@@ -75,6 +75,20 @@ async fn confirmation_becomes(app: &App, expected: pb::TheftConfirmation) -> pb:
     bike(app).await
 }
 
+/// The theft reports under review, as the data-protection officer lists them.
+async fn under_review(app: &App) -> Vec<pb::TheftReview> {
+    app.ebikes()
+        .await
+        .list_theft_reviews(as_role(
+            "data-protection-officer",
+            pb::ListTheftReviewsRequest { limit: 0 },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .reviews
+}
+
 /// The hits shown to officers, for the whole test's span.
 async fn hits_shown(app: &App, around: chrono::DateTime<chrono::Utc>) -> usize {
     app.sightings()
@@ -282,17 +296,7 @@ async fn a_report_its_owner_leaves_unanswered_goes_to_review_and_its_sightings_a
     clock.advance(chrono::Duration::hours(1));
     confirmation_becomes(&app, pb::TheftConfirmation::UnderReview).await;
     caught_up(&app).await;
-    let reviews = app
-        .ebikes()
-        .await
-        .list_theft_reviews(as_role(
-            "data-protection-officer",
-            pb::ListTheftReviewsRequest { limit: 0 },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .reviews;
+    let reviews = under_review(&app).await;
     assert_eq!(reviews.len(), 1);
     assert_eq!(
         (
@@ -328,17 +332,7 @@ async fn a_report_its_owner_leaves_unanswered_goes_to_review_and_its_sightings_a
     seen_at(&app, later + chrono::Duration::hours(1)).await;
     caught_up(&app).await;
     assert_eq!(hits_shown(&app, start).await, 2);
-    let reviews = app
-        .ebikes()
-        .await
-        .list_theft_reviews(as_role(
-            "data-protection-officer",
-            pb::ListTheftReviewsRequest { limit: 0 },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .reviews;
+    let reviews = under_review(&app).await;
     assert!(reviews.is_empty(), "{reviews:?}");
     app.stop().await;
 }
@@ -363,17 +357,7 @@ async fn an_owner_who_says_the_bike_is_not_stolen_sends_the_report_to_review() {
         pb::TheftConfirmation::UnderReview
     );
     caught_up(&app).await;
-    let reviews = app
-        .ebikes()
-        .await
-        .list_theft_reviews(as_role(
-            "data-protection-officer",
-            pb::ListTheftReviewsRequest { limit: 0 },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .reviews;
+    let reviews = under_review(&app).await;
     assert_eq!(reviews[0].reason(), pb::ReviewReason::DisputedByOwner);
     assert_eq!(seen_by(&app, TAG, "RD-LC-0001").await.hits, 1, "recorded");
     caught_up(&app).await;
