@@ -333,7 +333,7 @@ const CALLED_IN: &[(&str, &str, &str)] = &[
     (
         "minsheng.vehicle.v1.Ebikes/ListTheftReviews",
         VEHICLE_THEFT_REPORTS,
-        "an_owner_who_says_the_bike_is_not_stolen_sends_the_report_to_review",
+        "under_review",
     ),
     (
         "minsheng.vehicle.v1.Readers/InstallReader",
