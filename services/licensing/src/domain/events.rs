@@ -1,0 +1,96 @@
+//! Everything the licensing context records. Event types are
+//! `licensing.<Variant>`; payloads hold person keys, never resident IDs.
+//! None of these is published yet (the KPI projection will read some:
+//! they move to `crates/contracts` then).
+
+use chrono::NaiveDate;
+use minsheng_eventstore::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::values::{District, PersonKey, Subject, Text, VehicleClass};
+
+/// Why a booking was given back without the candidate asking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Release {
+    /// Every seat was taken before the candidate's.
+    SessionFull,
+    /// A clerk closed the session (weather, a fault).
+    SessionClosed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum LicensingEvent {
+    // Sessions: stream `licensing.session.<id>`.
+    SessionPublished {
+        subject: Subject,
+        date: NaiveDate,
+        site: String,
+        /// The districts whose candidates may book it: the site's own and
+        /// its neighbours, as the site was authorised.
+        serves: Vec<District>,
+        capacity: u32,
+        examiner: String,
+    },
+    SeatTaken {
+        candidate: PersonKey,
+    },
+    SeatReleased {
+        candidate: PersonKey,
+    },
+    SessionClosed {
+        reason: Text,
+    },
+    // Candidates: stream `licensing.candidate.<person key>`.
+    CandidateEnrolled {
+        class: VehicleClass,
+        district: District,
+    },
+    ExamBooked {
+        subject: Subject,
+        session: String,
+        date: NaiveDate,
+    },
+    BookingCancelled {
+        subject: Subject,
+    },
+    BookingReleased {
+        subject: Subject,
+        reason: Release,
+    },
+    ExamPassed {
+        subject: Subject,
+        session: String,
+        on: NaiveDate,
+        scores: Vec<u8>,
+    },
+    ExamFailed {
+        subject: Subject,
+        session: String,
+        on: NaiveDate,
+        /// Empty for a no-show.
+        scores: Vec<u8>,
+        /// The subject may not be booked for a session before this day.
+        not_before: NaiveDate,
+    },
+    LearnerPermitIssued {
+        issued_on: NaiveDate,
+        valid_until: NaiveDate,
+    },
+    /// The last booking of field skills or road driving within a permit
+    /// failed: every pass of the permit, the theory's too, is void.
+    PassesVoided {
+        on: NaiveDate,
+    },
+    /// Issued the day of the last pass; its number is the holder's
+    /// resident ID, kept here as their person key (the stream's).
+    LicenceIssued {
+        on: NaiveDate,
+        class: VehicleClass,
+    },
+}
+
+impl DomainEvent for LicensingEvent {
+    const CONTEXT: &'static str = "licensing";
+}
