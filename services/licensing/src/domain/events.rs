@@ -8,6 +8,7 @@ use minsheng_eventstore::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::values::{District, PersonKey, Subject, Text, VehicleClass};
+use super::violation::{Offence, ServiceChannel, Witness};
 
 /// Why a booking was given back without the candidate asking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +89,59 @@ pub enum LicensingEvent {
     LicenceIssued {
         on: NaiveDate,
         class: VehicleClass,
+    },
+    // Violations: stream `licensing.violation.<id>`.
+    ViolationRecorded {
+        /// A vehicle's plate: not personal by itself.
+        plate: String,
+        place: Text,
+        on: NaiveDate,
+        offence: Offence,
+        witness: Witness,
+    },
+    ViolationHandled {
+        driver: PersonKey,
+        channel: ServiceChannel,
+        decided_on: NaiveDate,
+        /// The fine is due by this day; a late fee runs from the next.
+        due: NaiveDate,
+        points: u8,
+    },
+    FineOverdue {
+        since: NaiveDate,
+    },
+    FinePaid {
+        fine_fen: u64,
+        late_fee_fen: u64,
+        on: NaiveDate,
+    },
+    // Drivers' points: stream `licensing.driver.<person key>`.
+    DriverCyclesStarted {
+        on: NaiveDate,
+    },
+    PointsAdded {
+        violation: String,
+        points: u8,
+        /// The cycle's points after it, at most 12.
+        total: u8,
+    },
+    LicenceWithheld {
+        on: NaiveDate,
+    },
+    UnpaidFineSettled {
+        violation: String,
+    },
+    PointsReducedByStudy {
+        by: u8,
+        total: u8,
+    },
+    CycleEnded {
+        next_start: NaiveDate,
+        /// The points that stay: those of unpaid fines (all of them at 12).
+        carried: u8,
+    },
+    LicenceReinstated {
+        on: NaiveDate,
     },
 }
 

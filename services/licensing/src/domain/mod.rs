@@ -7,9 +7,14 @@
 //! - [`session`]: an exam session and its seats: never oversold.
 //! - [`candidate`]: a candidate's way from enrolment to a licence: when
 //!   they may book, what a result does.
+//! - [`violation`]: a violation from camera to paid fine, and the late fee.
+//! - [`driver`]: a driver's points through their 12-month cycles, and
+//!   study to reduce them.
 
 pub mod candidate;
+pub mod driver;
 pub mod events;
 pub mod policy;
 pub mod session;
 pub mod values;
+pub mod violation;

@@ -1,6 +1,7 @@
-//! The exam rules as the bureau would state them: a module per part
-//! (sessions and their seats; a candidate's way to a licence; properties
-//! over random histories), on the givens below.
+//! The licensing rules as the bureau would state them: a module per part
+//! (sessions and their seats; a candidate's way to a licence; violations
+//! and fines; drivers' points and study; properties over random
+//! histories), on the givens below.
 
 #![allow(clippy::unwrap_used)]
 
@@ -15,8 +16,11 @@ use minsheng_licensing::domain::session::{Published, Session, SessionCommand, Se
 use minsheng_licensing::domain::values::{District, PersonKey, Score, Subject, Text, VehicleClass};
 
 mod candidates;
+mod drivers;
 mod properties;
+mod refusals;
 mod sessions;
+mod violations;
 
 /// The day the candidate enrols.
 fn day(n: i64) -> NaiveDate {

@@ -5,6 +5,8 @@
 
 use proptest::prelude::*;
 
+use minsheng_licensing::domain::driver::{Driver, DriverCommand, StudyPolicy};
+
 use super::*;
 
 fn any_session_command() -> impl Strategy<Value = SessionCommand> {
@@ -61,7 +63,43 @@ fn any_candidate_command() -> impl Strategy<Value = CandidateCommand> {
     prop_oneof![book, result, cancel]
 }
 
+fn any_driver_command() -> impl Strategy<Value = DriverCommand> {
+    prop_oneof![
+        (0u8..20, 0u8..=12).prop_map(|(v, points)| DriverCommand::AddPoints {
+            violation: format!("V{v}"),
+            points,
+            on: day(30),
+        }),
+        (0u8..20).prop_map(|v| DriverCommand::SettleFine {
+            violation: format!("V{v}")
+        }),
+        (0u32..2).prop_map(|unhandled| DriverCommand::Study {
+            on: day(40),
+            unhandled,
+            policy: StudyPolicy::default(),
+        }),
+        (0i64..1500).prop_map(|d| DriverCommand::EndCycle { on: day(d) }),
+        Just(DriverCommand::PassReExam { on: day(50) }),
+    ]
+}
+
 proptest! {
+    #[test]
+    fn a_drivers_points_stay_within_0_to_12_and_study_within_its_cap(
+        commands in prop::collection::vec(any_driver_command(), 0..80)
+    ) {
+        let mut driver = Driver::default();
+        let licensed = DriverCommand::StartCycles { on: day(0) };
+        for command in std::iter::once(&licensed).chain(&commands) {
+            if let Ok(events) = driver.decide(command) {
+                events.iter().for_each(|e| driver.apply(e));
+            }
+            prop_assert!(driver.points <= 12);
+            prop_assert!(driver.reduced <= StudyPolicy::default().cap_per_cycle);
+            prop_assert!(!driver.withheld || driver.points == 12, "withheld at 12 only");
+        }
+    }
+
     #[test]
     fn a_session_is_never_oversold(commands in prop::collection::vec(any_session_command(), 0..60)) {
         let publish = SessionCommand::Publish {
