@@ -5,8 +5,8 @@
 //! last pass (`../shared/domain.md`, section 2, "Rules to model").
 //!
 //! Built so far (issue 15, first steps): the [`domain`] of exams, of
-//! violations and fines, and of drivers' points and study, pure and
-//! synchronous. Not yet: the use cases, the gRPC edge, the target, the
+//! violations and fines, of drivers' points and study, and of 114
+//! move-car, pure and synchronous. Not yet: the use cases, the gRPC edge, the target, the
 //! service hall, 114 move-car, the KPIs.
 
 pub mod domain;

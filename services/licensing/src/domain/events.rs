@@ -3,11 +3,11 @@
 //! None of these is published yet (the KPI projection will read some:
 //! they move to `crates/contracts` then).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use minsheng_eventstore::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::values::{District, PersonKey, Subject, Text, VehicleClass};
+use super::values::{District, PersonKey, Stars, Subject, Text, VehicleClass};
 use super::violation::{Offence, ServiceChannel, Witness};
 
 /// Why a booking was given back without the candidate asking.
@@ -142,6 +142,36 @@ pub enum LicensingEvent {
     },
     LicenceReinstated {
         on: NaiveDate,
+    },
+    // 114 move-car: stream `licensing.movecar.<id>`.
+    MoveCarRequested {
+        /// The keyed hash of the caller's number: never the number.
+        caller: PersonKey,
+        owner: PersonKey,
+        plate: String,
+        place: Text,
+        at: DateTime<Utc>,
+        answer_by: DateTime<Utc>,
+    },
+    CarMoved {
+        at: DateTime<Utc>,
+    },
+    /// No answer in time: passed to the traffic police (122).
+    MoveCarEscalated {
+        at: DateTime<Utc>,
+    },
+    MoveCarRated {
+        stars: Stars,
+    },
+    MoveCarMarkedMalicious {
+        caller: PersonKey,
+    },
+    // Callers of 114: stream `licensing.caller.<key>`.
+    MaliciousRequestRecorded {
+        at: DateTime<Utc>,
+    },
+    CallerBarred {
+        until: DateTime<Utc>,
     },
 }
 

@@ -10,10 +10,13 @@
 //! - [`violation`]: a violation from camera to paid fine, and the late fee.
 //! - [`driver`]: a driver's points through their 12-month cycles, and
 //!   study to reduce them.
+//! - [`move_car`]: 114 move-car requests, their 10-minute escalation and
+//!   rating, and callers barred for malicious requests.
 
 pub mod candidate;
 pub mod driver;
 pub mod events;
+pub mod move_car;
 pub mod policy;
 pub mod session;
 pub mod values;

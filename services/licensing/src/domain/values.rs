@@ -92,3 +92,62 @@ impl Score {
         self.0
     }
 }
+
+/// A Wenzhou car plate: 浙C and 5 letters or digits, never I or O (they
+/// read as 1 and 0). Spaces and a lower-case letter are forgiven; the
+/// plate is kept as 浙CXXXXX.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CarPlate(String);
+
+impl CarPlate {
+    pub fn parse(field: &'static str, text: &str) -> Result<Self, InvalidField> {
+        let compact: String = text
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let rest = compact.strip_prefix("浙C").unwrap_or("");
+        let ok = rest.chars().count() == 5
+            && rest
+                .chars()
+                .all(|c| (c.is_ascii_uppercase() || c.is_ascii_digit()) && c != 'I' && c != 'O');
+        if ok {
+            Ok(CarPlate(compact))
+        } else {
+            Err(InvalidField {
+                field,
+                expected: "a Wenzhou plate: 浙C and 5 letters or digits, no I or O",
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A caller's rating of a move-car request: 1 to 5 stars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stars(u8);
+
+impl Stars {
+    pub fn parse(field: &'static str, stars: u32) -> Result<Self, InvalidField> {
+        u8::try_from(stars)
+            .ok()
+            .filter(|s| (1..=5).contains(s))
+            .map(Stars)
+            .ok_or(InvalidField {
+                field,
+                expected: "a rating from 1 to 5",
+            })
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    /// 4 or 5 stars: the satisfaction figure counts these.
+    pub fn is_satisfied(self) -> bool {
+        self.0 >= 4
+    }
+}

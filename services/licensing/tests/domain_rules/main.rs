@@ -17,6 +17,7 @@ use minsheng_licensing::domain::values::{District, PersonKey, Score, Subject, Te
 
 mod candidates;
 mod drivers;
+mod move_car;
 mod properties;
 mod refusals;
 mod sessions;
