@@ -6,7 +6,7 @@
 //!
 //! Built so far (issue 15, first steps): the [`domain`] of exams, of
 //! violations and fines, of drivers' points and study, and of 114
-//! move-car, pure and synchronous. Not yet: the use cases, the gRPC edge, the target, the
-//! service hall, 114 move-car, the KPIs.
+//! move-car, pure and synchronous. Not yet: the use cases, the gRPC edge,
+//! the target, the service hall's catalogue, the KPIs.
 
 pub mod domain;
