@@ -75,6 +75,15 @@ async fn confirmation_becomes(app: &App, expected: pb::TheftConfirmation) -> pb:
     bike(app).await
 }
 
+/// The bike's owner confirms its theft report through the gateway.
+async fn the_owner_confirms(app: &App) {
+    app.ebikes()
+        .await
+        .confirm_theft_report(as_role(GATEWAY, answer(RESIDENT)))
+        .await
+        .unwrap();
+}
+
 /// The theft reports under review, as the data-protection officer lists them.
 async fn under_review(app: &App) -> Vec<pb::TheftReview> {
     app.ebikes()
@@ -199,11 +208,7 @@ async fn an_officers_report_reaches_the_owner_through_the_gateway_and_the_owner_
         "nothing written"
     );
 
-    app.ebikes()
-        .await
-        .confirm_theft_report(as_role(GATEWAY, answer(RESIDENT)))
-        .await
-        .unwrap();
+    the_owner_confirms(&app).await;
     assert_eq!(
         bike(&app).await.theft_confirmation(),
         pb::TheftConfirmation::ByOwner
@@ -322,11 +327,7 @@ async fn a_report_its_owner_leaves_unanswered_goes_to_review_and_its_sightings_a
     );
 
     // The owner confirms late: the bike's sightings are hits again.
-    app.ebikes()
-        .await
-        .confirm_theft_report(as_role(GATEWAY, answer(RESIDENT)))
-        .await
-        .unwrap();
+    the_owner_confirms(&app).await;
     caught_up(&app).await;
     clock.advance(chrono::Duration::hours(1));
     seen_at(&app, later + chrono::Duration::hours(1)).await;
