@@ -13,6 +13,7 @@ use minsheng_vault::{KeyStore, MasterKey, NatsKeys, SqliteKeys, Vault, VaultErro
 use tonic::Status;
 
 use crate::secret::{self, KeyError};
+use crate::store::Beside;
 
 /// Unwrapped data keys kept in memory: enough for every person a busy
 /// hour touches, a few MiB.
@@ -50,21 +51,12 @@ pub fn sqlite_keys_file(events: &Path) -> std::path::PathBuf {
 
 /// The data-key store beside the events at `store_url`.
 pub async fn key_store(store_url: &str, replicas: usize) -> Result<Arc<dyn KeyStore>, StoreError> {
-    if let Some(path) = store_url.strip_prefix("sqlite://") {
-        let keys = SqliteKeys::open(sqlite_keys_file(Path::new(path)))
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        return Ok(Arc::new(keys));
-    }
-    if store_url.starts_with("nats://") {
-        let client = minsheng_eventstore::jetstream::connect_client(store_url).await?;
-        let keys = NatsKeys::open(client, replicas)
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        return Ok(Arc::new(keys));
-    }
-    Err(StoreError::InvalidInput {
-        field: "store url",
-        reason: "sqlite://<path> or nats://<host>:<port> expected".to_owned(),
+    let failed = |e: minsheng_vault::StoreError| StoreError::Unavailable(e.to_string());
+    Ok(match crate::store::beside(store_url).await? {
+        Beside::Sqlite(events) => {
+            Arc::new(SqliteKeys::open(sqlite_keys_file(&events)).map_err(failed)?)
+        }
+        Beside::Nats(client) => Arc::new(NatsKeys::open(client, replicas).await.map_err(failed)?),
     })
 }
 

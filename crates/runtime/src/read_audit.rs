@@ -21,9 +21,9 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use tonic::{Request, Status};
 
-use crate::auth::Caller;
 use crate::clock::Clock;
 use crate::metrics::MetricsRegistry;
+use crate::store::Beside;
 
 /// The metadata key a caller states its purpose in.
 pub const PURPOSE: &str = "x-purpose";
@@ -48,23 +48,18 @@ pub async fn open(
     retention: chrono::TimeDelta,
 ) -> Result<Arc<dyn AuditLog>, StoreError> {
     let failed = |e: AuditError| StoreError::Unavailable(e.to_string());
-    if let Some(path) = store_url.strip_prefix("sqlite://") {
-        return Ok(Arc::new(
-            SqliteAudit::open(sqlite_file(Path::new(path))).map_err(failed)?,
-        ));
-    }
-    if store_url.starts_with("nats://") {
-        let client = minsheng_eventstore::jetstream::connect_client(store_url).await?;
-        let retention = retention.to_std().unwrap_or(std::time::Duration::ZERO);
-        return Ok(Arc::new(
-            NatsAudit::open(client, replicas, retention)
-                .await
-                .map_err(failed)?,
-        ));
-    }
-    Err(StoreError::InvalidInput {
-        field: "store url",
-        reason: "sqlite://<path> or nats://<host>:<port> expected".to_owned(),
+    Ok(match crate::store::beside(store_url).await? {
+        Beside::Sqlite(events) => {
+            Arc::new(SqliteAudit::open(sqlite_file(&events)).map_err(failed)?)
+        }
+        Beside::Nats(client) => {
+            let retention = retention.to_std().unwrap_or(std::time::Duration::ZERO);
+            Arc::new(
+                NatsAudit::open(client, replicas, retention)
+                    .await
+                    .map_err(failed)?,
+            )
+        }
     })
 }
 
@@ -107,11 +102,7 @@ impl Reader {
     /// The reader of `request`: the token's subject and the `x-purpose`
     /// it gave (printable, at most 200 characters, or INVALID_ARGUMENT).
     pub fn of<T>(request: &Request<T>) -> Result<Reader, Status> {
-        let actor = request
-            .extensions()
-            .get::<Caller>()
-            .map(|caller| caller.subject.clone())
-            .ok_or_else(|| Status::unauthenticated("no caller"))?;
+        let actor = crate::grpc::command::caller(request)?.subject.clone();
         let purpose = match request.metadata().get(PURPOSE) {
             None => String::new(),
             Some(value) => value

@@ -14,6 +14,15 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Metadata key of the id that ties the events of one business flow together.
 pub const CORRELATION_ID_HEADER: &str = "x-correlation-id";
 
+/// Who is calling, as the authorisation layer found them (it puts the
+/// caller on every call it lets through; UNAUTHENTICATED if it did not).
+pub fn caller<T>(request: &Request<T>) -> Result<&Caller, Status> {
+    request
+        .extensions()
+        .get::<Caller>()
+        .ok_or_else(|| Status::unauthenticated("no caller"))
+}
+
 /// The partner institution the caller's token speaks for (`minsheng token
 /// --role partner --institution icbc`): a partner acts for that one only.
 /// PERMISSION_DENIED when the token names none.

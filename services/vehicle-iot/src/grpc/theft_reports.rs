@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
-use minsheng_runtime::auth::Caller;
+use minsheng_runtime::grpc::command;
 use minsheng_runtime::grpc::status;
 use minsheng_runtime::read_audit::{Item, ReadAudit, Reader};
 use minsheng_runtime::shutdown::Shutdown;
@@ -29,15 +29,6 @@ const MAX_REVIEWS: u32 = 1000;
 
 pub type OwnerNotices = Pin<Box<dyn Stream<Item = Result<pb::OwnerNotice, Status>> + Send>>;
 
-fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
-    // The authorisation layer puts it there for every call it lets through.
-    request
-        .extensions()
-        .get::<Caller>()
-        .cloned()
-        .ok_or_else(|| Status::unauthenticated("no caller"))
-}
-
 /// A `ReportStolen` request as the domain's command: an officer's, for its
 /// case, put to the owner; or an owner's, through their gateway.
 pub fn report(
@@ -50,7 +41,7 @@ pub fn report(
     let stolen_at =
         values::past_time("stolen_at", time("stolen_at", r.stolen_at)?, now).map_err(invalid)?;
     let place = Text::parse("place", &r.place).map_err(invalid)?;
-    let caller = caller(request)?;
+    let caller = command::caller(request)?;
     let acts_as = |role: &str| caller.roles.iter().any(|r| r == role);
     let (case_id, by) = if r.owner_resident_id.is_empty() {
         if !acts_as(OFFICER) {
